@@ -1,0 +1,1 @@
+"""Shared helpers with no concrete models. Never imports from the five domain apps."""

@@ -1,0 +1,120 @@
+"""Content-level reference data and checks: product labels and Open Payments.
+
+Rules, findings and adverse-event cases join these in later work.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from common.models import TimeStampedModel
+
+
+class Product(TimeStampedModel):
+    """One marketed drug product identified by its SPL set id (all label versions)."""
+
+    class MarketCategory(models.TextChoices):
+        RX = "rx", "Prescription (Rx)"
+        OTC = "otc", "Over the counter (OTC)"
+        OTHER = "other", "Other"
+
+    set_id = models.CharField(max_length=64, unique=True)
+    brand_name = models.CharField(max_length=200)
+    generic_name = models.CharField(max_length=300, blank=True)
+    sponsor = models.CharField(max_length=200, blank=True)
+    market_category = models.CharField(
+        max_length=8, choices=MarketCategory.choices, default=MarketCategory.RX
+    )
+    aliases = models.JSONField(default=list, blank=True)  # brand, generic, hashtags
+
+    class Meta:
+        ordering = ["brand_name"]
+
+    def __str__(self) -> str:
+        return f"{self.brand_name} ({self.generic_name})" if self.generic_name else self.brand_name
+
+    @property
+    def is_otc(self) -> bool:
+        return self.market_category == self.MarketCategory.OTC
+
+
+class ProductLabel(TimeStampedModel):
+    """One version of a product's FDA Structured Product Label (SPL XML document)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="labels")
+    document_id = models.CharField(max_length=64, unique=True)  # SPL <id root>
+    version = models.PositiveIntegerField()
+    effective_date = models.DateField(null=True, blank=True)
+    title = models.TextField(blank=True)
+    document_type_code = models.CharField(max_length=16, blank=True)  # LOINC
+    document_type = models.CharField(max_length=200, blank=True)
+    indications_text = models.TextField(blank=True)
+    indication_conditions = models.JSONField(default=list, blank=True)
+    boxed_warning = models.TextField(blank=True)
+    contraindications = models.TextField(blank=True)
+    warnings_precautions = models.TextField(blank=True)
+    adverse_reactions = models.TextField(blank=True)
+    adverse_reaction_terms = models.JSONField(default=list, blank=True)
+    sections = models.JSONField(default=dict, blank=True)  # LOINC code -> text
+    source_file = models.CharField(max_length=300, blank=True)
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["product", "-version"]
+        get_latest_by = "version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "version"], name="product_label_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.brand_name} label v{self.version}"
+
+    @property
+    def has_boxed_warning(self) -> bool:
+        return bool(self.boxed_warning.strip())
+
+
+class PaymentRecord(TimeStampedModel):
+    """One CMS Open Payments general payment from a manufacturer to a recipient."""
+
+    record_id = models.CharField(max_length=32, unique=True)
+    program_year = models.PositiveSmallIntegerField()
+    covered_recipient_npi = models.CharField(max_length=10, blank=True, db_index=True)
+    covered_recipient_profile_id = models.CharField(max_length=32, blank=True)
+    covered_recipient_type = models.CharField(max_length=120, blank=True)
+    recipient_first_name = models.CharField(max_length=80, blank=True)
+    recipient_last_name = models.CharField(max_length=80, blank=True)
+    recipient_city = models.CharField(max_length=80, blank=True)
+    recipient_state = models.CharField(max_length=40, blank=True)
+    recipient_specialty = models.CharField(max_length=400, blank=True)
+    teaching_hospital_name = models.CharField(max_length=200, blank=True)
+    manufacturer_name = models.CharField(max_length=200, db_index=True)
+    manufacturer_id = models.CharField(max_length=32, blank=True)
+    amount_usd = models.DecimalField(max_digits=14, decimal_places=2)
+    date_of_payment = models.DateField()
+    number_of_payments = models.PositiveIntegerField(default=1)
+    form_of_payment = models.CharField(max_length=200, blank=True)
+    nature_of_payment = models.CharField(max_length=200)
+    products = models.JSONField(default=list, blank=True)  # names of drugs/devices
+    contextual_information = models.TextField(blank=True)
+    clinician = models.ForeignKey(
+        "influencers.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+    )
+    raw = models.JSONField(default=dict)
+    content_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-date_of_payment", "record_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_usd__gte=0), name="payment_amount_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer_name} ${self.amount_usd} on {self.date_of_payment}"

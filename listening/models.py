@@ -1,0 +1,1 @@
+"""Models of the listening app (see DESIGN.md section 3); added by the issues that need them."""
