@@ -41,8 +41,10 @@ def venv_python(path: Path) -> Path:
 
 def ensure_environment() -> Path:
     """Create the venv and install the pinned requirements unless already current."""
-    if sys.version_info < (3, 11):
-        sys.exit("PeerProof needs Python 3.11 or newer; this is " + sys.version.split()[0])
+    if sys.version_info < (3, 11):  # noqa: UP036 - explain, do not crash, on old Pythons
+        sys.exit(
+            "PeerProof needs Python 3.11 or newer; this is " + sys.version.split()[0]
+        )
     target = venv_dir()
     python = venv_python(target)
     if not python.exists():

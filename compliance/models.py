@@ -30,7 +30,11 @@ class Product(TimeStampedModel):
         ordering = ["brand_name"]
 
     def __str__(self) -> str:
-        return f"{self.brand_name} ({self.generic_name})" if self.generic_name else self.brand_name
+        return (
+            f"{self.brand_name} ({self.generic_name})"
+            if self.generic_name
+            else self.brand_name
+        )
 
     @property
     def is_otc(self) -> bool:
@@ -40,7 +44,9 @@ class Product(TimeStampedModel):
 class ProductLabel(TimeStampedModel):
     """One version of a product's FDA Structured Product Label (SPL XML document)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="labels")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="labels"
+    )
     document_id = models.CharField(max_length=64, unique=True)  # SPL <id root>
     version = models.PositiveIntegerField()
     effective_date = models.DateField(null=True, blank=True)

@@ -246,7 +246,9 @@ class SocialAccount(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="accounts",
     )
-    link_method = models.CharField(max_length=16, choices=LinkMethod.choices, blank=True)
+    link_method = models.CharField(
+        max_length=16, choices=LinkMethod.choices, blank=True
+    )
     link_confidence = models.FloatField(null=True, blank=True)
     link_evidence = models.JSONField(default=dict, blank=True)
     link_status = models.CharField(

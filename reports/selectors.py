@@ -3,46 +3,111 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Min, Max, Q, Sum
 
 from compliance.models import PaymentRecord, Product, ProductLabel
 from influencers.models import (
     Clinician,
     MedicareSpecialtyCrosswalk,
     ReferenceLoad,
-    SocialAccount,
     Specialty,
 )
 
 
 @dataclass(frozen=True)
 class LoadedCount:
+    """One card of the home page: how many rows of one kind are loaded."""
+
+    key: str
     label: str
     count: int
+    source: str
+    # Sub-counts shown under the total, e.g. (("individuals", 9), ("organizations", 2)).
+    parts: tuple[tuple[str, int], ...] = ()
     detail: str = ""
 
 
 def reference_counts() -> list[LoadedCount]:
-    """How much reference data is loaded, one line per kind, for the home page."""
-    individuals = Clinician.objects.filter(entity_type=Clinician.EntityType.INDIVIDUAL)
+    """How much reference data is loaded, one card per kind, for the home page.
+
+    Six aggregate queries (one per table), whatever the table sizes.
+    """
+    clinicians = Clinician.objects.aggregate(
+        total=Count("pk"),
+        individuals=Count("pk", filter=Q(entity_type=Clinician.EntityType.INDIVIDUAL)),
+        organizations=Count(
+            "pk", filter=Q(entity_type=Clinician.EntityType.ORGANIZATION)
+        ),
+    )
+    products = Product.objects.aggregate(
+        total=Count("pk"),
+        rx=Count("pk", filter=Q(market_category=Product.MarketCategory.RX)),
+        otc=Count("pk", filter=Q(market_category=Product.MarketCategory.OTC)),
+    )
+    payments = PaymentRecord.objects.aggregate(
+        total=Count("pk"),
+        amount=Sum("amount_usd"),
+        first_year=Min("program_year"),
+        last_year=Max("program_year"),
+    )
     return [
-        LoadedCount("NUCC specialties", Specialty.objects.count()),
         LoadedCount(
-            "Medicare specialty crosswalk rows", MedicareSpecialtyCrosswalk.objects.count()
+            key="specialties",
+            label="NUCC specialties",
+            count=Specialty.objects.count(),
+            source="NUCC Health Care Provider Taxonomy",
         ),
         LoadedCount(
-            "NPI records",
-            Clinician.objects.count(),
-            f"{individuals.count()} individuals",
+            key="medicare-crosswalk",
+            label="Medicare crosswalk rows",
+            count=MedicareSpecialtyCrosswalk.objects.count(),
+            source="CMS Medicare specialty to NUCC taxonomy (2019)",
         ),
-        LoadedCount("Labelled products", Product.objects.count()),
-        LoadedCount("Label versions", ProductLabel.objects.count()),
-        LoadedCount("Open Payments records", PaymentRecord.objects.count()),
-        LoadedCount("Social accounts", SocialAccount.objects.count()),
+        LoadedCount(
+            key="npi-records",
+            label="NPI records",
+            count=clinicians["total"],
+            source="NPPES NPI Registry",
+            parts=(
+                ("individuals", clinicians["individuals"]),
+                ("organizations", clinicians["organizations"]),
+            ),
+        ),
+        LoadedCount(
+            key="products",
+            label="Labelled products",
+            count=products["total"],
+            source="FDA Structured Product Labels",
+            parts=(("Rx", products["rx"]), ("OTC", products["otc"])),
+        ),
+        LoadedCount(
+            key="label-versions",
+            label="Label versions",
+            count=ProductLabel.objects.count(),
+            source="FDA Structured Product Labels",
+        ),
+        LoadedCount(
+            key="open-payments",
+            label="Open Payments records",
+            count=payments["total"],
+            source="CMS Open Payments general payments",
+            detail=_payments_detail(payments),
+        ),
     ]
 
 
+def _payments_detail(payments: dict) -> str:
+    if not payments["total"]:
+        return ""
+    amount: Decimal = payments["amount"] or Decimal(0)
+    first, last = payments["first_year"], payments["last_year"]
+    years = f"program year {first}" if first == last else f"program years {first}–{last}"
+    return f"${amount:,.2f} in {years}"
+
+
 def reference_load_latest_list() -> list[ReferenceLoad]:
-    """The most recent run of each loader, newest first."""
-    return list(
-        ReferenceLoad.objects.order_by("loader", "-started_at").distinct("loader")
-    )
+    """The most recent run of each loader, newest first (one query)."""
+    latest = ReferenceLoad.objects.order_by("loader", "-started_at").distinct("loader")
+    return sorted(latest, key=lambda load: load.started_at, reverse=True)

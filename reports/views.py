@@ -12,9 +12,5 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["counts"] = selectors.reference_counts()
-        context["loads"] = sorted(
-            selectors.reference_load_latest_list(),
-            key=lambda load: load.started_at,
-            reverse=True,
-        )
+        context["loads"] = selectors.reference_load_latest_list()
         return context

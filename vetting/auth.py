@@ -18,4 +18,6 @@ class DemoAwareModelBackend(ModelBackend):
             and password == demo_password(username)
         ):
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        return super().authenticate(
+            request, username=username, password=password, **kwargs
+        )

@@ -7,7 +7,11 @@ from common.env import env_bool, env_int, parse_database_url
 def test_it_parses_a_tcp_database_url():
     db = parse_database_url("postgresql://app:s%40cret@db.example:6543/peer")
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
-        "app", "s@cret", "db.example", "6543", "peer",
+        "app",
+        "s@cret",
+        "db.example",
+        "6543",
+        "peer",
     )
 
 
