@@ -302,6 +302,7 @@ class ReferenceLoad(TimeStampedModel):
     skipped = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

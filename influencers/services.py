@@ -54,6 +54,7 @@ def _reference_load_finish(
     for name in ("received", "created", "updated", "unchanged", "skipped", "rejected"):
         setattr(run, name, getattr(report, name))
     run.errors = [str(e) for e in report.errors]
+    run.notes = list(report.notes[:200])
     run.error = f"{type(error).__name__}: {error}" if error else ""
     run.save()
 

@@ -133,9 +133,12 @@ def test_a_bad_path_fails_the_run_without_retrying(worker, tmp_path):
         args=["nucc", str(missing)],
         queue="ingest",
     )
-    with pytest.raises(Exception, match="nope.csv"):
+    with pytest.raises(FileNotFoundError):
         result.get(timeout=90)
     assert Specialty.objects.count() == 0
+    failed = ReferenceLoad.objects.get(loader="nucc")
+    assert failed.status == ReferenceLoad.Status.FAILED
+    assert "nope.csv" in failed.error
 
 
 def test_celery_is_configured_for_safe_redelivery():

@@ -120,6 +120,15 @@ REFERENCE_DATA_DIR = Path(
 NPPES_API_ENABLED = env_bool("NPPES_API_ENABLED", False)
 NPPES_API_URL = env_str("NPPES_API_URL", "https://npiregistry.cms.hhs.gov/api/")
 
+# --- Listening (social platforms) ----------------------------------------------------
+# Live API calls are off unless switched on; tests and the demo replay recordings.
+LISTENING_LIVE_CALLS = env_bool("LISTENING_LIVE_CALLS", False)
+# Celery task names queued (by name, after commit) when an ingest run created or
+# changed posts: later apps register their scans and scoring here.
+LISTENING_POST_INGEST_TASKS = env_list("LISTENING_POST_INGEST_TASKS", [])
+LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
+LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)
+
 # Demo users (one per role) exist only for the embedded demo: their well-known
 # passwords are refused whenever DEBUG is off (see vetting.auth).
 DEMO_USERS_ALLOWED = DEBUG

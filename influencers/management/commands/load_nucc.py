@@ -1,0 +1,46 @@
+"""Load the NUCC Health Care Provider Taxonomy CSV into ``Specialty``. Idempotent."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from common.loading import LoadReport
+from influencers.loaders import ReferenceFileError
+from influencers.loaders.nucc import specialties_load
+
+DEFAULT_PATH = Path("nucc-taxonomy") / "nucc_taxonomy_251.csv"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the NUCC taxonomy CSV into Specialty (default: the bundled v25.1 file). "
+        "Prints the counts; rejected rows go to stderr as file:line: reason."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "path",
+            nargs="?",
+            type=Path,
+            help=f"CSV file (default: REFERENCE_DATA_DIR/{DEFAULT_PATH})",
+        )
+
+    def handle(self, *args, path: Path | None = None, **options):
+        path = path or Path(settings.REFERENCE_DATA_DIR) / DEFAULT_PATH
+        if not path.is_file():
+            raise CommandError(f"NUCC taxonomy file not found: {path}")
+        try:
+            report = specialties_load(path=path)
+        except ReferenceFileError as exc:
+            raise CommandError(str(exc)) from exc
+        self._report_write(report)
+
+    def _report_write(self, report: LoadReport) -> None:
+        self.stdout.write(report.summary())
+        for note in report.notes:
+            self.stdout.write(f"note: {note}")
+        for error in report.errors:
+            self.stderr.write(str(error))
+        if report.rejected > len(report.errors):
+            self.stderr.write(f"... and {report.rejected - len(report.errors)} more")
