@@ -243,7 +243,9 @@ class MetricSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = f"post {self.post_id}" if self.post_id else f"account {self.account_id}"
+        subject = (
+            f"post {self.post_id}" if self.post_id else f"account {self.account_id}"
+        )
         return f"{subject} at {self.captured_at:%Y-%m-%d %H:%M}"
 
 
@@ -260,7 +262,11 @@ class QuarantinedRecord(TimeStampedModel):
         DISCARDED = "discarded", "Discarded"
 
     run = models.ForeignKey(
-        IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="quarantine"
+        IngestRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quarantine",
     )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
