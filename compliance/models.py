@@ -24,7 +24,13 @@ class Product(TimeStampedModel):
     market_category = models.CharField(
         max_length=8, choices=MarketCategory.choices, default=MarketCategory.RX
     )
+    # FDA approval pathway from the SPL product listing (NDA, BLA, ANDA, OTC
+    # monograph ...) and the application number (NDA020702, BLA125057 ...).
+    approval_category = models.CharField(max_length=80, blank=True)
+    application_number = models.CharField(max_length=40, blank=True)
     aliases = models.JSONField(default=list, blank=True)  # brand, generic, hashtags
+
+    BRANDED_APPROVALS = ("NDA", "BLA")
 
     class Meta:
         ordering = ["brand_name"]
@@ -39,6 +45,14 @@ class Product(TimeStampedModel):
     @property
     def is_otc(self) -> bool:
         return self.market_category == self.MarketCategory.OTC
+
+    @property
+    def is_branded_rx(self) -> bool:
+        """A prescription product approved under its own NDA or BLA (not a generic)."""
+        return (
+            self.market_category == self.MarketCategory.RX
+            and self.approval_category.upper() in self.BRANDED_APPROVALS
+        )
 
 
 class ProductLabel(TimeStampedModel):
