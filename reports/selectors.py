@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from compliance.models import PaymentRecord, Product, ProductLabel
 from influencers.models import (
@@ -24,7 +24,7 @@ class LoadedCount:
     label: str
     count: int
     source: str
-    # Sub-counts shown under the total, e.g. (("individuals", 9), ("organizations", 2)).
+    # Sub-counts shown under the total, e.g. (("individuals", 9), ("organization", 1)).
     parts: tuple[tuple[str, int], ...] = ()
     detail: str = ""
 
@@ -41,10 +41,25 @@ def reference_counts() -> list[LoadedCount]:
             "pk", filter=Q(entity_type=Clinician.EntityType.ORGANIZATION)
         ),
     )
+    branded = Q(
+        market_category=Product.MarketCategory.RX,
+        approval_category__in=Product.BRANDED_APPROVALS,
+    )
     products = Product.objects.aggregate(
         total=Count("pk"),
+        branded=Count("pk", filter=branded),
         rx=Count("pk", filter=Q(market_category=Product.MarketCategory.RX)),
         otc=Count("pk", filter=Q(market_category=Product.MarketCategory.OTC)),
+    )
+    labels = ProductLabel.objects.aggregate(
+        total=Count("pk"),
+        branded=Count(
+            "pk",
+            filter=Q(
+                product__market_category=Product.MarketCategory.RX,
+                product__approval_category__in=Product.BRANDED_APPROVALS,
+            ),
+        ),
     )
     payments = PaymentRecord.objects.aggregate(
         total=Count("pk"),
@@ -71,22 +86,31 @@ def reference_counts() -> list[LoadedCount]:
             count=clinicians["total"],
             source="NPPES NPI Registry",
             parts=(
-                ("individuals", clinicians["individuals"]),
-                ("organizations", clinicians["organizations"]),
+                _part(clinicians["individuals"], "individual", "individuals"),
+                _part(clinicians["organizations"], "organization", "organizations"),
             ),
         ),
         LoadedCount(
             key="products",
-            label="Labelled products",
-            count=products["total"],
+            label="Labelled Rx products (NDA/BLA)",
+            count=products["branded"],
             source="FDA Structured Product Labels",
-            parts=(("Rx", products["rx"]), ("OTC", products["otc"])),
+            parts=(_part(labels["branded"], "label version", "label versions"),),
         ),
         LoadedCount(
-            key="label-versions",
-            label="Label versions",
-            count=ProductLabel.objects.count(),
-            source="FDA Structured Product Labels",
+            key="other-labels",
+            label="Other labelled products",
+            count=products["total"] - products["branded"],
+            source="Generic (ANDA) and OTC labels",
+            parts=(
+                ("generic Rx", products["rx"] - products["branded"]),
+                ("OTC", products["otc"]),
+                _part(
+                    labels["total"] - labels["branded"],
+                    "label version",
+                    "label versions",
+                ),
+            ),
         ),
         LoadedCount(
             key="open-payments",
@@ -98,12 +122,18 @@ def reference_counts() -> list[LoadedCount]:
     ]
 
 
+def _part(count: int, singular: str, plural: str) -> tuple[str, int]:
+    return (singular if count == 1 else plural, count)
+
+
 def _payments_detail(payments: dict) -> str:
     if not payments["total"]:
         return ""
     amount: Decimal = payments["amount"] or Decimal(0)
     first, last = payments["first_year"], payments["last_year"]
-    years = f"program year {first}" if first == last else f"program years {first}–{last}"
+    years = (
+        f"program year {first}" if first == last else f"program years {first}–{last}"
+    )
     return f"${amount:,.2f} in {years}"
 
 

@@ -16,7 +16,11 @@ def demo_users_check(app_configs=None, databases=None, **kwargs):
     (``check --database default``, ``migrate``), so ``check --deploy`` in CI needs no
     database. One indexed query; an unmigrated database is skipped quietly.
     """
-    if settings.DEMO_USERS_ALLOWED or not databases or DEFAULT_DB_ALIAS not in databases:
+    if (
+        settings.DEMO_USERS_ALLOWED
+        or not databases
+        or DEFAULT_DB_ALIAS not in databases
+    ):
         return []
     from vetting.services import DEMO_EMAIL_DOMAIN
 

@@ -16,6 +16,17 @@ from vetting.constants import DEMO_USERS, ROLE_ADMIN, ROLES, demo_password
 DEMO_EMAIL_DOMAIN = "demo.peerproof.invalid"
 
 
+def roles_ensure() -> None:
+    """Make sure the six role groups exist (one query). Idempotent.
+
+    The data migration creates them; this puts them back where a database was emptied
+    after migrating (a transactional test's flush, a restored dump without auth rows).
+    """
+    Group.objects.bulk_create(
+        [Group(name=name) for name in ROLES], ignore_conflicts=True
+    )
+
+
 def _role_group(role: str) -> Group:
     if role not in ROLES:
         raise ValidationError(
@@ -64,7 +75,9 @@ def user_create(
     """
     group = _role_group(role)
     if username in DEMO_USERS and password == demo_password(username):
-        raise ValidationError({"password": "The published demo password is not allowed."})
+        raise ValidationError(
+            {"password": "The published demo password is not allowed."}
+        )
     user_model = get_user_model()
     user = user_model(
         username=username,
@@ -128,7 +141,9 @@ def demo_users_ensure() -> list[DemoUserResult]:
             user.groups.add(group)
             status = "created"
         else:
-            changed = [name for name, value in wanted.items() if getattr(user, name) != value]
+            changed = [
+                name for name, value in wanted.items() if getattr(user, name) != value
+            ]
             for name in changed:
                 setattr(user, name, wanted[name])
             # check_password() costs one hash; set_password() would re-salt the hash
@@ -142,6 +157,8 @@ def demo_users_ensure() -> list[DemoUserResult]:
             role_changed = _role_set(user=user, group=group)
             status = "updated" if changed or role_changed else "unchanged"
         results.append(
-            DemoUserResult(username=username, role=role, password=password, status=status)
+            DemoUserResult(
+                username=username, role=role, password=password, status=status
+            )
         )
     return results

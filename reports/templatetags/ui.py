@@ -26,3 +26,20 @@ def user_roles(user) -> str:
         return ""
     names = user.groups.filter(name__in=ROLES).values_list("name", flat=True)
     return ", ".join(sorted(names, key=ROLES.index))
+
+
+@register.filter
+def run_duration(run) -> str:
+    """How long a run with ``started_at`` and ``finished_at`` took, e.g. "3 s", "2 min 5 s"."""
+    if not run.started_at or not run.finished_at:
+        return ""
+    seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+    if seconds < 1:
+        return "under 1 s"
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"

@@ -13,7 +13,9 @@ class Command(BaseCommand):
         results = demo_users_ensure()
         width = max(len(r.username) for r in results)
         pw_width = max(len(r.password) for r in results)
-        self.stdout.write(f"{'Username':<{width}}  {'Password':<{pw_width}}  Role / change")
+        self.stdout.write(
+            f"{'Username':<{width}}  {'Password':<{pw_width}}  Role / change"
+        )
         for r in results:
             self.stdout.write(
                 f"{r.username:<{width}}  {r.password:<{pw_width}}  {r.role} ({r.status})"
