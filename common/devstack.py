@@ -341,7 +341,10 @@ def main(argv: list[str]) -> int:
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
+    # Install both explicitly: a process started in the background by a
+    # non-interactive shell inherits SIGINT as *ignored*.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         return COMMANDS[command](stack, argv[1:])
     except KeyboardInterrupt:
