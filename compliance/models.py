@@ -3,6 +3,7 @@
 Rules, findings and adverse-event cases join these in later work.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -138,3 +139,176 @@ class PaymentRecord(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.manufacturer_name} ${self.amount_usd} on {self.date_of_payment}"
+
+
+class ScanRun(TimeStampedModel):
+    """One compliance scan over a set of posts, with the rule versions it applied."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    trigger = models.CharField(max_length=40, blank=True)  # ingest run, manual, rules
+    ingest_run = models.ForeignKey(
+        "listening.IngestRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rule_versions = models.JSONField(default=dict, blank=True)  # code -> version
+    posts_scanned = models.PositiveIntegerField(default=0)
+    findings_created = models.PositiveIntegerField(default=0)
+    findings_unchanged = models.PositiveIntegerField(default=0)
+    findings_superseded = models.PositiveIntegerField(default=0)
+    ae_cases_opened = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Scan {self.pk} ({self.status})"
+
+
+class Finding(TimeStampedModel):
+    """One rule hit on one post: what was flagged, where in the text, and why."""
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        MAJOR = "major", "Major"
+        MINOR = "minor", "Minor"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISMISSED = "dismissed", "Dismissed"
+        ESCALATED = "escalated", "Escalated"
+
+    post = models.ForeignKey(
+        "listening.Post", on_delete=models.CASCADE, related_name="findings"
+    )
+    scan_run = models.ForeignKey(
+        ScanRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+    )
+    rule_code = models.CharField(max_length=40, db_index=True)
+    rule_version = models.CharField(max_length=20)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    evidence = models.JSONField(default=list)  # [{"start", "end", "text"}]
+    explanation = models.TextField()
+    basis = models.CharField(max_length=300, blank=True)  # regulation cited
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+    )
+    product_label = models.ForeignKey(
+        ProductLabel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    # Same post content + rule + version + evidence => same fingerprint: a re-scan
+    # with unchanged rules creates no duplicate.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    is_current = models.BooleanField(default=True, db_index=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["post", "rule_code"]),
+            models.Index(fields=["status", "severity"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(decided_by__isnull=False),
+                name="finding_decision_has_decider",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_code} on post {self.post_id} ({self.status})"
+
+
+class AdverseEventCase(TimeStampedModel):
+    """A post that meets the FDA four elements of an adverse-event report.
+
+    Day 0 is when we first ingested the post; the due time follows the
+    pharmacovigilance clock configured in settings (15 calendar days by default).
+    """
+
+    class Status(models.TextChoices):
+        TRIAGE = "triage", "Triage"
+        REPORTABLE = "reportable", "Reportable"
+        NOT_REPORTABLE = "not_reportable", "Not reportable"
+        FORWARDED = "forwarded", "Forwarded to pharmacovigilance"
+
+    post = models.OneToOneField(
+        "listening.Post", on_delete=models.PROTECT, related_name="ae_case"
+    )
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    elements = models.JSONField(default=dict)  # patient, reporter, product, event
+    awareness_at = models.DateTimeField()  # day 0
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.TRIAGE, db_index=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_at__gte=models.F("awareness_at")),
+                name="ae_case_due_after_awareness",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"AE case for post {self.post_id} ({self.status})"

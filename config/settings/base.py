@@ -129,6 +129,11 @@ LISTENING_POST_INGEST_TASKS = env_list("LISTENING_POST_INGEST_TASKS", [])
 LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
 LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)
 
+# --- Compliance -------------------------------------------------------------------
+# Days from awareness (day 0 = first ingestion) to the due time of an adverse-event
+# case: 15 calendar days is the FDA clock for serious, unexpected events (21 CFR 314.80).
+COMPLIANCE_AE_DUE_DAYS = env_int("COMPLIANCE_AE_DUE_DAYS", 15)
+
 # Demo users (one per role) exist only for the embedded demo: their well-known
 # passwords are refused whenever DEBUG is off (see vetting.auth).
 DEMO_USERS_ALLOWED = DEBUG
