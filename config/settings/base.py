@@ -128,6 +128,9 @@ LISTENING_LIVE_CALLS = env_bool("LISTENING_LIVE_CALLS", False)
 LISTENING_POST_INGEST_TASKS = env_list("LISTENING_POST_INGEST_TASKS", [])
 LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
 LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)
+# Recordings are parsed in this many forked processes, in chunks of this many bytes.
+LISTENING_PARSE_PROCESSES = env_int("LISTENING_PARSE_PROCESSES", 2)
+LISTENING_PARSE_CHUNK_BYTES = env_int("LISTENING_PARSE_CHUNK_BYTES", 8 * 1024 * 1024)
 
 # --- Compliance -------------------------------------------------------------------
 # Days from awareness (day 0 = first ingestion) to the due time of an adverse-event
@@ -161,7 +164,19 @@ CELERY_TASK_ROUTES = {
     "compliance.tasks.*": {"queue": "scan"},
     "vetting.tasks.*": {"queue": "score"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Create the ingest runs of scheduled sources whose window is due (idempotent:
+    # one run per source and window, guarded by an advisory lock and a constraint).
+    "listening-schedule-due": {
+        "task": "listening.tasks.ingest_runs_schedule_due",
+        "schedule": 60.0,
+    },
+    # Requeue runs whose worker died (heartbeat older than LISTENING_STALE_RUN_MINUTES).
+    "listening-recover-stale": {
+        "task": "listening.tasks.ingest_runs_recover_stale",
+        "schedule": 300.0,
+    },
+}
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,725 @@
+"""Write one ``Batch`` to PostgreSQL: COPY into TEMP stages, then set-based upserts.
+
+Order inside the caller's transaction:
+
+1. accounts (full records and stubs for ids referenced only) into
+   ``influencers_socialaccount``; an account snapshot when its counters changed;
+2. posts, author resolved by natural key; a post snapshot when its counters changed;
+3. interactions, actor/target/post resolved by natural key (target = the post's
+   author when only the post is known);
+4. quarantined records (once per source, record hash and reason).
+
+Every upsert is ``INSERT ... SELECT DISTINCT ON (natural key) ... ON CONFLICT DO
+UPDATE ... WHERE <hash> IS DISTINCT FROM EXCLUDED.<hash>``, and the SELECT already
+skips rows that exist unchanged, so an identical replay writes no row versions and
+takes no row locks. ``RETURNING (xmax = 0)`` tells created from updated rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, fields
+from datetime import datetime
+from hashlib import sha256
+from typing import Any
+
+import orjson
+import psycopg
+from django.db import IntegrityError, connection, transaction
+
+from listening import constants as c
+from listening.ingest.batch import (
+    ACCOUNT_STAGE_COLUMNS,
+    INTERACTION_STAGE_COLUMNS,
+    NULL,
+    POST_KEY_STAGE_COLUMNS,
+    POST_STAGE_COLUMNS,
+    Batch,
+)
+from listening.records import QuarantineItem
+
+COPY_CHUNK_CHARS = 1 << 20
+# Seconds spent per step, summed over the process (the benchmark prints them).
+TIMINGS: Counter[str] = Counter()
+
+STAGE_DDL = """
+SET LOCAL client_min_messages = warning;
+SET LOCAL synchronous_commit = off;
+SET LOCAL work_mem = '64MB';
+SET LOCAL jit = off;
+CREATE TEMP TABLE IF NOT EXISTS pp_stage_account_v2 (
+    platform text, external_id text, handle text, display_name text, bio text,
+    url text, followers_count integer, following_count integer, posts_count integer,
+    account_created_at timestamptz, is_verified boolean, has_counters boolean,
+    observed_at timestamptz
+);
+CREATE TEMP TABLE IF NOT EXISTS pp_stage_post_v2 (
+    platform text, external_id text, author_external_id text, text text,
+    language text, url text, reply_to_external_id text, root_external_id text,
+    quote_of_external_id text, repost_of_external_id text, hashtags text,
+    mentions text, links text, raw text, posted_at timestamptz,
+    edited_at timestamptz, likes integer, reposts integer, replies integer,
+    quotes integer, views bigint, content_sha256 text, metrics_sha256 text,
+    observed_at timestamptz
+);
+CREATE TEMP TABLE IF NOT EXISTS pp_stage_postkey_v1 (
+    platform text, external_id text, author_external_id text,
+    content_sha256 text, metrics_sha256 text, observed_at timestamptz
+);
+CREATE TEMP TABLE IF NOT EXISTS pp_stage_interaction_v2 (
+    platform text, kind text, actor_external_id text, target_external_id text,
+    post_external_id text, occurred_at timestamptz
+);
+TRUNCATE pp_stage_account_v2, pp_stage_post_v2, pp_stage_postkey_v1,
+    pp_stage_interaction_v2;
+"""
+
+# Lookups: a batch is a few thousand staged rows, each matched to the big tables by
+# a unique index. Every such lookup is a LATERAL subquery with LIMIT 1 (which the
+# planner cannot flatten into a join), so it stays one index probe per staged row; as plain joins the planner, with statistics that lag a table
+# growing from empty to millions of rows, picked hash joins that scan the whole
+# posts or interactions table once per batch (quadratic over a run).
+# jit = off: these statements are short; JIT compilation, when a batch's estimated
+# cost crosses jit_above_cost, took longer (about a second) than the statement.
+#
+# synchronous_commit = off: a batch lost in a server crash also loses its saved
+# cursor, so the retry repeats it; the upserts are idempotent, so nothing is lost or
+# duplicated, and no batch waits for a WAL flush.
+
+# Accounts: a value missing from the incoming record (NULL or '') keeps the stored
+# one, so a post author's short profile never erases the follower counts or bio of a
+# full profile, and a stub (id only) never overwrites anything. The hash is computed
+# over the merged values, so an identical replay finds nothing to update. A record
+# observed before the account's latest snapshot is older news and is skipped.
+ACCOUNT_UPSERT = """
+WITH src AS (
+    SELECT DISTINCT ON (s.platform, s.external_id)
+        s.platform, s.external_id, s.has_counters, s.observed_at, a.id AS old_id,
+        COALESCE(NULLIF(s.handle, ''), a.handle, s.external_id) AS handle,
+        COALESCE(NULLIF(s.display_name, ''), a.display_name, '') AS display_name,
+        COALESCE(NULLIF(s.bio, ''), a.bio, '') AS bio,
+        COALESCE(NULLIF(s.url, ''), a.url, '') AS url,
+        COALESCE(s.followers_count, a.followers_count, 0) AS followers_count,
+        COALESCE(s.following_count, a.following_count, 0) AS following_count,
+        COALESCE(s.posts_count, a.posts_count, 0) AS posts_count,
+        COALESCE(s.account_created_at, a.account_created_at) AS account_created_at,
+        COALESCE(s.is_verified, a.is_verified, false) AS is_verified,
+        a.content_sha256 AS old_sha256
+    FROM pp_stage_account_v2 s
+    LEFT JOIN LATERAL (
+        SELECT a.id, a.handle, a.display_name, a.bio, a.url, a.followers_count,
+            a.following_count, a.posts_count, a.account_created_at, a.is_verified,
+            a.content_sha256
+        FROM influencers_socialaccount a
+        WHERE a.platform = s.platform AND a.external_id = s.external_id LIMIT 1
+    ) a ON true
+    ORDER BY s.platform, s.external_id, s.has_counters DESC, s.observed_at DESC
+), hashed AS (
+    SELECT src.*, encode(sha256(convert_to(concat_ws(E'\\x1f',
+        handle, display_name, bio, url, followers_count::text,
+        following_count::text, posts_count::text,
+        COALESCE(to_char(account_created_at AT TIME ZONE 'UTC',
+                         'YYYY-MM-DD"T"HH24:MI:SS.US'), ''),
+        is_verified::text), 'UTF8')), 'hex') AS content_sha256
+    FROM src
+), changed AS (
+    SELECT h.* FROM hashed h
+    WHERE h.old_sha256 IS DISTINCT FROM h.content_sha256
+        AND (h.old_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM listening_metricsnapshot m
+            WHERE m.account_id = h.old_id AND m.captured_at > h.observed_at
+        ))
+), up AS (
+    INSERT INTO influencers_socialaccount AS t (
+        created_at, updated_at, platform, external_id, handle, display_name, bio,
+        url, followers_count, following_count, posts_count, account_created_at,
+        is_verified, link_method, link_evidence, link_status, content_sha256
+    )
+    SELECT %(now)s, %(now)s, platform, external_id, handle, display_name, bio, url,
+        followers_count, following_count, posts_count, account_created_at,
+        is_verified, '', '{}'::jsonb, 'unreviewed', content_sha256
+    FROM changed
+    ON CONFLICT (platform, external_id) DO UPDATE SET
+        updated_at = EXCLUDED.updated_at,
+        handle = EXCLUDED.handle,
+        display_name = EXCLUDED.display_name,
+        bio = EXCLUDED.bio,
+        url = EXCLUDED.url,
+        followers_count = EXCLUDED.followers_count,
+        following_count = EXCLUDED.following_count,
+        posts_count = EXCLUDED.posts_count,
+        account_created_at = EXCLUDED.account_created_at,
+        is_verified = EXCLUDED.is_verified,
+        content_sha256 = EXCLUDED.content_sha256
+    WHERE t.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256
+    RETURNING t.id, (t.xmax = 0) AS inserted, t.platform, t.external_id,
+        t.followers_count, t.following_count, t.posts_count
+), snap AS (
+    INSERT INTO listening_metricsnapshot (
+        account_id, post_id, captured_at, followers, following, posts_count, run_id
+    )
+    SELECT up.id, NULL, ch.observed_at, up.followers_count, up.following_count,
+        up.posts_count, %(run_id)s
+    FROM up
+    JOIN changed ch ON ch.platform = up.platform AND ch.external_id = up.external_id
+    LEFT JOIN LATERAL (
+        SELECT m.captured_at, m.followers, m.following, m.posts_count
+        FROM listening_metricsnapshot m
+        WHERE NOT up.inserted AND m.account_id = up.id
+        ORDER BY m.captured_at DESC, m.id DESC
+        LIMIT 1
+    ) last ON true
+    WHERE ch.has_counters AND (
+        last.captured_at IS NULL
+        OR (last.followers, last.following, last.posts_count)
+            IS DISTINCT FROM (up.followers_count, up.following_count, up.posts_count)
+    )
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+    (SELECT count(*) FROM snap)
+FROM up
+"""
+
+# Posts, step 1: which staged posts are new, and which changed? Only keys and hashes
+# are staged for this, so an unchanged post (all of an identical replay) never
+# crosses the wire in full. An existing post observed before its latest snapshot is
+# older news and counts as unchanged.
+POST_PROBE = """
+SELECT k.platform, k.external_id, a.id AS author_id, p.id AS post_id
+FROM (
+    SELECT DISTINCT ON (platform, external_id) *
+    FROM pp_stage_postkey_v1
+    ORDER BY platform, external_id, observed_at DESC
+) k
+CROSS JOIN LATERAL (
+    SELECT a.id FROM influencers_socialaccount a
+    WHERE a.platform = k.platform AND a.external_id = k.author_external_id LIMIT 1
+) a
+LEFT JOIN LATERAL (
+    SELECT p.id, p.content_sha256, p.metrics_sha256 FROM listening_post p
+    WHERE p.platform = k.platform AND p.external_id = k.external_id LIMIT 1
+) p ON true
+WHERE p.id IS NULL OR (
+    (p.content_sha256 IS DISTINCT FROM k.content_sha256
+        OR p.metrics_sha256 IS DISTINCT FROM k.metrics_sha256)
+    AND NOT EXISTS (
+        SELECT 1 FROM listening_metricsnapshot m
+        WHERE m.post_id = p.id AND m.captured_at > k.observed_at
+    )
+)
+"""
+
+# Step 2a, new posts: ids from the table's own sequence, then a plain COPY of the
+# posts and their first snapshots (the rows a plain bulk load would write).
+POST_NEW_IDS = """
+SELECT nextval(pg_get_serial_sequence('listening_post', 'id'))
+FROM generate_series(1, %(n)s)
+"""
+POST_DIRECT_COLUMNS = (
+    "id",
+    "author_id",
+    "platform",
+    "external_id",
+    "text",
+    "language",
+    "url",
+    "reply_to_external_id",
+    "root_external_id",
+    "quote_of_external_id",
+    "repost_of_external_id",
+    "hashtags",
+    "mentions",
+    "links",
+    "raw",
+    "posted_at",
+    "edited_at",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "views",
+    "content_sha256",
+    "metrics_sha256",
+    "created_at",
+    "updated_at",
+    "first_seen_at",
+    "content_changed_at",
+    "last_run_id",
+)
+SNAPSHOT_DIRECT_COLUMNS = (
+    "post_id",
+    "captured_at",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "views",
+    "run_id",
+)
+
+# Step 2b, changed posts (and new ones a concurrent run inserted first): the whole
+# rows go through a stage and this upsert. DISTINCT ON first (the batch is already unique per key; this is the guard
+# that keeps ON CONFLICT DO UPDATE from touching one row twice), then skip rows that
+# exist with the same content and counters (no write, no row lock) or that were
+# observed before the post's latest snapshot, then upsert the rest.
+POST_UPSERT = """
+WITH staged AS (
+    SELECT DISTINCT ON (s.platform, s.external_id) s.*
+    FROM pp_stage_post_v2 s
+    ORDER BY s.platform, s.external_id, s.observed_at DESC
+), changed AS (
+    SELECT s.*, a.author_id
+    FROM staged s
+    CROSS JOIN LATERAL (
+        SELECT a.id AS author_id FROM influencers_socialaccount a
+        WHERE a.platform = s.platform AND a.external_id = s.author_external_id LIMIT 1
+    ) a
+    LEFT JOIN LATERAL (
+        SELECT p.id, p.content_sha256, p.metrics_sha256 FROM listening_post p
+        WHERE p.platform = s.platform AND p.external_id = s.external_id LIMIT 1
+    ) p ON true
+    WHERE p.id IS NULL OR (
+        (p.content_sha256 IS DISTINCT FROM s.content_sha256
+            OR p.metrics_sha256 IS DISTINCT FROM s.metrics_sha256)
+        AND NOT EXISTS (
+            SELECT 1 FROM listening_metricsnapshot m
+            WHERE m.post_id = p.id AND m.captured_at > s.observed_at
+        )
+    )
+), up AS (
+    INSERT INTO listening_post AS t (
+        created_at, updated_at, platform, external_id, author_id, text, language,
+        posted_at, edited_at, url, reply_to_external_id, root_external_id,
+        quote_of_external_id, repost_of_external_id, hashtags, mentions, links,
+        likes, reposts, replies, quotes, views, content_sha256, metrics_sha256,
+        first_seen_at, content_changed_at, raw, last_run_id
+    )
+    SELECT %(now)s, %(now)s, platform, external_id, author_id, text, language,
+        posted_at, edited_at, url, reply_to_external_id, root_external_id,
+        quote_of_external_id, repost_of_external_id, hashtags::jsonb,
+        mentions::jsonb, links::jsonb, likes, reposts, replies, quotes, views,
+        content_sha256, metrics_sha256, %(now)s, %(now)s, raw::jsonb, %(run_id)s
+    FROM changed
+    ON CONFLICT (platform, external_id) DO UPDATE SET
+        updated_at = EXCLUDED.updated_at,
+        author_id = EXCLUDED.author_id,
+        text = EXCLUDED.text,
+        language = EXCLUDED.language,
+        posted_at = EXCLUDED.posted_at,
+        edited_at = EXCLUDED.edited_at,
+        url = EXCLUDED.url,
+        reply_to_external_id = EXCLUDED.reply_to_external_id,
+        root_external_id = EXCLUDED.root_external_id,
+        quote_of_external_id = EXCLUDED.quote_of_external_id,
+        repost_of_external_id = EXCLUDED.repost_of_external_id,
+        hashtags = EXCLUDED.hashtags,
+        mentions = EXCLUDED.mentions,
+        links = EXCLUDED.links,
+        likes = EXCLUDED.likes,
+        reposts = EXCLUDED.reposts,
+        replies = EXCLUDED.replies,
+        quotes = EXCLUDED.quotes,
+        views = EXCLUDED.views,
+        -- first_seen_at never changes: it is day 0 of adverse-event clocks.
+        content_changed_at = CASE
+            WHEN t.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256
+            THEN EXCLUDED.content_changed_at ELSE t.content_changed_at END,
+        content_sha256 = EXCLUDED.content_sha256,
+        metrics_sha256 = EXCLUDED.metrics_sha256,
+        raw = EXCLUDED.raw,
+        last_run_id = EXCLUDED.last_run_id
+    WHERE t.content_sha256 IS DISTINCT FROM EXCLUDED.content_sha256
+        OR t.metrics_sha256 IS DISTINCT FROM EXCLUDED.metrics_sha256
+    RETURNING t.id, (t.xmax = 0) AS inserted, t.platform, t.external_id, t.likes,
+        t.reposts, t.replies, t.quotes, t.views,
+        (t.content_changed_at = %(now)s) AS content_changed
+), snap AS (
+    INSERT INTO listening_metricsnapshot (
+        account_id, post_id, captured_at, likes, reposts, replies, quotes, views,
+        run_id
+    )
+    SELECT NULL, up.id, ch.observed_at, up.likes, up.reposts, up.replies,
+        up.quotes, up.views, %(run_id)s
+    FROM up
+    JOIN changed ch ON ch.platform = up.platform AND ch.external_id = up.external_id
+    LEFT JOIN LATERAL (
+        SELECT m.captured_at, m.likes, m.reposts, m.replies, m.quotes, m.views
+        FROM listening_metricsnapshot m
+        WHERE NOT up.inserted AND m.post_id = up.id
+        ORDER BY m.captured_at DESC, m.id DESC
+        LIMIT 1
+    ) last ON true
+    WHERE up.inserted OR last.captured_at IS NULL
+        OR (last.likes, last.reposts, last.replies, last.quotes, last.views)
+            IS DISTINCT FROM (up.likes, up.reposts, up.replies, up.quotes, up.views)
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE inserted),
+    count(*) FILTER (WHERE NOT inserted),
+    count(*) FILTER (WHERE NOT inserted AND content_changed),
+    (SELECT count(*) FROM snap)
+FROM up
+"""
+
+INTERACTION_RESOLVED = """
+    SELECT s.platform, s.kind, s.occurred_at, s.actor_external_id,
+        s.target_external_id, s.post_external_id, a.id AS actor_id,
+        p.id AS post_id, COALESCE(tg.id, p.author_id) AS target_id
+    FROM pp_stage_interaction_v2 s
+    CROSS JOIN LATERAL (
+        SELECT a.id FROM influencers_socialaccount a
+        WHERE a.platform = s.platform AND a.external_id = s.actor_external_id LIMIT 1
+    ) a
+    LEFT JOIN LATERAL (
+        SELECT tg.id FROM influencers_socialaccount tg
+        WHERE s.target_external_id <> ''
+            AND tg.platform = s.platform AND tg.external_id = s.target_external_id LIMIT 1
+    ) tg ON true
+    LEFT JOIN LATERAL (
+        SELECT p.id, p.author_id FROM listening_post p
+        WHERE s.post_external_id <> ''
+            AND p.platform = s.platform AND p.external_id = s.post_external_id LIMIT 1
+    ) p ON true
+"""
+
+INTERACTION_UPSERT = f"""
+WITH resolved AS ({INTERACTION_RESOLVED}
+), staged AS (
+    SELECT DISTINCT ON (r.kind, r.actor_id, r.target_id, r.post_id) r.*
+    FROM resolved r
+    WHERE r.target_id IS NOT NULL
+    ORDER BY r.kind, r.actor_id, r.target_id, r.post_id, r.occurred_at NULLS LAST
+), changed AS (
+    -- Two probes, each an equality lookup on the natural-key index (with IS NOT
+    -- DISTINCT FROM the planner falls back to scanning every edge of the target).
+    SELECT s.* FROM staged s
+    LEFT JOIN LATERAL (
+        SELECT i.id, i.occurred_at FROM listening_interaction i
+        WHERE s.post_id IS NOT NULL AND i.kind = s.kind
+            AND i.actor_id = s.actor_id AND i.target_id = s.target_id
+            AND i.post_id = s.post_id LIMIT 1
+    ) i ON true
+    LEFT JOIN LATERAL (
+        SELECT i0.id, i0.occurred_at FROM listening_interaction i0
+        WHERE s.post_id IS NULL AND i0.kind = s.kind
+            AND i0.actor_id = s.actor_id AND i0.target_id = s.target_id
+            AND i0.post_id IS NULL
+        -- the natural-key order: ties the planner to that index, not to the
+        -- (target, kind) one, which would read every follower of a big account
+        ORDER BY i0.kind, i0.actor_id, i0.target_id, i0.post_id
+        LIMIT 1
+    ) i0 ON true
+    WHERE COALESCE(i.id, i0.id) IS NULL
+        OR (COALESCE(i.occurred_at, i0.occurred_at) IS NULL
+            AND s.occurred_at IS NOT NULL)
+), up AS (
+    INSERT INTO listening_interaction AS t (
+        created_at, updated_at, platform, kind, actor_id, target_id, post_id,
+        occurred_at
+    )
+    SELECT %(now)s, %(now)s, platform, kind, actor_id, target_id, post_id,
+        occurred_at
+    FROM changed
+    ON CONFLICT ON CONSTRAINT interaction_natural_key DO UPDATE SET
+        occurred_at = EXCLUDED.occurred_at, updated_at = EXCLUDED.updated_at
+    WHERE t.occurred_at IS NULL AND EXCLUDED.occurred_at IS NOT NULL
+    RETURNING (t.xmax = 0) AS inserted
+)
+SELECT (SELECT count(*) FROM up WHERE inserted),
+    (SELECT count(*) FROM resolved WHERE target_id IS NULL)
+"""
+
+INTERACTION_UNRESOLVED = f"""
+SELECT r.platform, r.kind, r.actor_external_id, r.target_external_id,
+    r.post_external_id, r.occurred_at
+FROM ({INTERACTION_RESOLVED}) r
+WHERE r.target_id IS NULL
+"""
+
+QUARANTINE_INSERT = """
+INSERT INTO listening_quarantinedrecord (
+    created_at, updated_at, run_id, source_id, platform, payload, record_sha256,
+    reason, detail, status, resolution_note
+)
+SELECT %(now)s, %(now)s, %(run_id)s, %(source_id)s, q.platform, q.payload,
+    q.record_sha256, q.reason, q.detail, 'open', ''
+FROM unnest(%(platforms)s::text[], %(payloads)s::text[], %(hashes)s::text[],
+            %(reasons)s::text[], %(details)s::text[])
+    AS q(platform, payload, record_sha256, reason, detail)
+ON CONFLICT ON CONSTRAINT quarantine_once_per_record DO NOTHING
+"""
+
+
+@dataclass(slots=True)
+class BatchCounts:
+    """What one batch (or, summed, one run) did to the database."""
+
+    pages: int = 0
+    received: int = 0
+    posts_staged: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    content_changed: int = 0
+    accounts_created: int = 0
+    accounts_updated: int = 0
+    interactions_staged: int = 0
+    interactions_created: int = 0
+    snapshots: int = 0
+    quarantined: int = 0
+    quarantine_new: int = 0
+
+    def add(self, other: BatchCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def quarantine_payload(raw: Any) -> str:
+    """The text kept for a quarantined record (JSON when possible; never a NUL)."""
+    if isinstance(raw, bytes):
+        text = raw.decode("utf-8", errors="replace")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = orjson.dumps(
+                raw, default=str, option=orjson.OPT_NON_STR_KEYS
+            ).decode()
+        except (orjson.JSONEncodeError, TypeError):
+            text = repr(raw)
+    text = text.replace("\x00", "\\u0000")
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _copy(cur: Any, table: str, columns: tuple[str, ...], lines: Any) -> int:
+    n = 0
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        buf: list[str] = []
+        size = 0
+        for line in lines:
+            buf.append(line)
+            size += len(line)
+            n += 1
+            if size >= COPY_CHUNK_CHARS:
+                copy.write("".join(buf))
+                buf.clear()
+                size = 0
+        if buf:
+            copy.write("".join(buf))
+    return n
+
+
+def quarantine_insert(
+    cur: Any,
+    items: list[QuarantineItem],
+    *,
+    now: datetime,
+    run_id: int | None,
+    source_id: int | None,
+) -> int:
+    """Insert quarantine rows, skipping ones already kept; return how many are new."""
+    if not items:
+        return 0
+    platforms, payloads, hashes, reasons, details = [], [], [], [], []
+    for item in items:
+        payload = quarantine_payload(item.raw)
+        platform = item.platform if isinstance(item.platform, str) else ""
+        platforms.append(platform.replace("\x00", "")[:40])
+        payloads.append(payload)
+        hashes.append(sha256(payload.encode()).hexdigest())
+        reasons.append((item.reason or c.PARSE_ERROR)[:40])
+        details.append(quarantine_payload(item.detail or ""))
+    cur.execute(
+        QUARANTINE_INSERT,
+        {
+            "now": now,
+            "run_id": run_id,
+            "source_id": source_id,
+            "platforms": platforms,
+            "payloads": payloads,
+            "hashes": hashes,
+            "reasons": reasons,
+            "details": details,
+        },
+    )
+    return cur.rowcount
+
+
+def batch_upsert(
+    batch: Batch,
+    *,
+    now: datetime,
+    run_id: int | None = None,
+    source_id: int | None = None,
+) -> BatchCounts:
+    """Write ``batch`` with COPY + set-based upserts on Django's connection.
+
+    Must run inside ``transaction.atomic`` (the caller also saves its cursor in the
+    same transaction). Idempotent: the same batch a second time creates and updates
+    nothing and adds no snapshots or quarantine rows. Returns the counts.
+    """
+    counts = BatchCounts(
+        pages=batch.pages,
+        received=batch.received,
+        posts_staged=len(batch.posts),
+        interactions_staged=len(batch.interactions),
+        quarantined=len(batch.quarantine),
+    )
+    params = {"now": now, "run_id": run_id}
+    connection.ensure_connection()
+    clock = time.perf_counter
+    with connection.connection.cursor() as cur:
+        t = clock()
+        cur.execute(STAGE_DDL)
+        t = _tick("stage_ddl", t)
+        account_lines = batch.account_lines()
+        t = _tick("account_lines", t)
+        if account_lines:
+            _copy(cur, "pp_stage_account_v2", ACCOUNT_STAGE_COLUMNS, account_lines)
+            t = _tick("account_copy", t)
+            cur.execute(ACCOUNT_UPSERT, params)
+            created, updated, snaps = cur.fetchone()
+            t = _tick("account_upsert", t)
+            counts.accounts_created, counts.accounts_updated = created, updated
+            counts.snapshots += snaps
+        if batch.posts:
+            t = _posts_write(cur, batch, counts, now=now, run_id=run_id, t=t)
+        quarantine = list(batch.quarantine)
+        if batch.interactions:
+            _copy(
+                cur,
+                "pp_stage_interaction_v2",
+                INTERACTION_STAGE_COLUMNS,
+                batch.interactions.values(),
+            )
+            t = _tick("interaction_copy", t)
+            cur.execute(INTERACTION_UPSERT, params)
+            counts.interactions_created, unresolved = cur.fetchone()
+            t = _tick("interaction_upsert", t)
+            rows = []
+            if unresolved:
+                cur.execute(INTERACTION_UNRESOLVED)
+                rows = cur.fetchall()
+            for row in rows:
+                quarantine.append(
+                    QuarantineItem(
+                        platform=row[0],
+                        raw={
+                            "platform": row[0],
+                            "kind": row[1],
+                            "actor_external_id": row[2],
+                            "target_external_id": row[3],
+                            "post_external_id": row[4],
+                            "occurred_at": row[5].isoformat() if row[5] else None,
+                        },
+                        reason=c.UNRESOLVED_TARGET,
+                        detail="no target account and the post is unknown",
+                    )
+                )
+            t = _tick("interaction_unresolved", t)
+            counts.quarantined = len(quarantine)
+        counts.quarantine_new = quarantine_insert(
+            cur, quarantine, now=now, run_id=run_id, source_id=source_id
+        )
+        _tick("quarantine", t)
+    return counts
+
+
+def _posts_write(
+    cur: Any,
+    batch: Batch,
+    counts: BatchCounts,
+    *,
+    now: datetime,
+    run_id: int | None,
+    t: float,
+) -> float:
+    """Write the batch's posts: probe keys, COPY the new ones, upsert the changed."""
+    _copy(cur, "pp_stage_postkey_v1", POST_KEY_STAGE_COLUMNS, batch.post_key_lines())
+    t = _tick("post_key_copy", t)
+    cur.execute(POST_PROBE)
+    probed = cur.fetchall()
+    t = _tick("post_probe", t)
+    new = [
+        (platform, external_id, author)
+        for platform, external_id, author, post in probed
+        if post is None
+    ]
+    changed = [
+        (platform, external_id)
+        for platform, external_id, _, post in probed
+        if post is not None
+    ]
+    if new:
+        try:
+            with transaction.atomic():  # a savepoint: see the except clause
+                _posts_insert(cur, batch, new, now=now, run_id=run_id)
+            counts.created += len(new)
+            counts.snapshots += len(new)
+        except (IntegrityError, psycopg.IntegrityError):
+            # Another run inserted some of these posts since the probe: let the
+            # upsert sort them out.
+            changed.extend((platform, external_id) for platform, external_id, _ in new)
+        t = _tick("post_insert", t)
+    if changed:
+        _copy(cur, "pp_stage_post_v2", POST_STAGE_COLUMNS, batch.post_lines(changed))
+        t = _tick("post_copy", t)
+        cur.execute(POST_UPSERT, {"now": now, "run_id": run_id})
+        created, updated, content_changed, snaps = cur.fetchone()
+        t = _tick("post_upsert", t)
+        counts.created += created
+        counts.updated += updated
+        counts.content_changed += content_changed
+        counts.snapshots += snaps
+    counts.unchanged = len(batch.posts) - counts.created - counts.updated
+    return t
+
+
+def _posts_insert(
+    cur: Any,
+    batch: Batch,
+    new: list[tuple[str, str, int]],
+    *,
+    now: datetime,
+    run_id: int | None,
+) -> None:
+    """COPY posts known to be new, with ids from the table's sequence, and their
+    first metric snapshots."""
+    cur.execute(POST_NEW_IDS, {"n": len(new)})
+    ids = [row[0] for row in cur.fetchall()]
+    stamp = now.isoformat()
+    run = NULL if run_id is None else str(run_id)
+    tail = f"\t{stamp}\t{stamp}\t{stamp}\t{stamp}\t{run}\n"
+    posts = batch.posts
+    rows = [posts[(platform, external_id)] for platform, external_id, _ in new]
+    _copy(
+        cur,
+        "listening_post",
+        POST_DIRECT_COLUMNS,
+        (
+            f"{post_id}\t{author_id}\t{platform}\t{row.external_id}\t{row.body}{tail}"
+            for post_id, (platform, _, author_id), row in zip(
+                ids, new, rows, strict=True
+            )
+        ),
+    )
+    _copy(
+        cur,
+        "listening_metricsnapshot",
+        SNAPSHOT_DIRECT_COLUMNS,
+        (
+            f"{post_id}\t{row.observed_text}\t{row.counters}\t{run}\n"
+            for post_id, row in zip(ids, rows, strict=True)
+        ),
+    )
+
+
+def _tick(step: str, started: float) -> float:
+    now = time.perf_counter()
+    TIMINGS[step] += now - started
+    return now
