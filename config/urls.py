@@ -9,4 +9,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("compliance/", include("compliance.urls")),
+    path("api/v1/compliance/", include("compliance.api.urls")),
+    path("listening/", include("listening.urls")),
 ]

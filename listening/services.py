@@ -671,11 +671,12 @@ def quarantine_replay(
     return record
 
 
-def quarantine_discard(
-    *, record_id: int, user: Any, note: str = ""
-) -> QuarantinedRecord:
+def quarantine_discard(*, record_id: int, user: Any, note: str) -> QuarantinedRecord:
     """Mark an OPEN quarantined record DISCARDED by ``user`` with ``note``. Raises
-    ``ValidationError`` if it is no longer open. The payload is kept."""
+    ``ValidationError`` if it is no longer open or the note is blank (a discard must
+    say why, for the audit trail). The payload is kept."""
+    if not note or not note.strip():
+        raise ValidationError("a discard needs a note saying why")
     with transaction.atomic():
         record = QuarantinedRecord.objects.select_for_update().get(pk=record_id)
         if record.status != QuarantinedRecord.Status.OPEN:

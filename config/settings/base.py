@@ -125,7 +125,9 @@ NPPES_API_URL = env_str("NPPES_API_URL", "https://npiregistry.cms.hhs.gov/api/")
 LISTENING_LIVE_CALLS = env_bool("LISTENING_LIVE_CALLS", False)
 # Celery task names queued (by name, after commit) when an ingest run created or
 # changed posts: later apps register their scans and scoring here.
-LISTENING_POST_INGEST_TASKS = env_list("LISTENING_POST_INGEST_TASKS", [])
+LISTENING_POST_INGEST_TASKS = env_list(
+    "LISTENING_POST_INGEST_TASKS", ["compliance.tasks.posts_scan"]
+)
 LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
 LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)
 # Recordings are parsed in this many forked processes, in chunks of this many bytes.

@@ -16,3 +16,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Tests may create demo users and check that they are refused with DEBUG off, or
 # allowed when a test flips this on.
 DEMO_USERS_ALLOWED = False
+# Ingest tests run real workers; a test that wants the post-ingest scan turns it on.
+LISTENING_POST_INGEST_TASKS: list[str] = []

@@ -450,6 +450,15 @@ def test_a_fixed_interaction_can_be_replayed_in_its_normalised_form(
     assert Interaction.objects.filter(kind="like", target__external_id="did:t").exists()
 
 
+def test_a_discard_needs_a_note(recording_source, reviewer):
+    _run(recording_source)
+    record = QuarantinedRecord.objects.get(reason=c.BAD_JSON)
+    with pytest.raises(ValidationError, match="note"):
+        services.quarantine_discard(record_id=record.pk, user=reviewer, note="  ")
+    record.refresh_from_db()
+    assert record.status == QuarantinedRecord.Status.OPEN
+
+
 def test_a_record_can_be_discarded_once(recording_source, reviewer):
     _run(recording_source)
     record = QuarantinedRecord.objects.get(reason=c.BAD_JSON)
@@ -457,8 +466,8 @@ def test_a_record_can_be_discarded_once(recording_source, reviewer):
     record.refresh_from_db()
     assert record.status == QuarantinedRecord.Status.DISCARDED
     assert record.resolution_note == "junk line" and record.resolved_by == reviewer
-    with pytest.raises(ValidationError):
-        services.quarantine_discard(record_id=record.pk, user=reviewer)
+    with pytest.raises(ValidationError, match="not open"):
+        services.quarantine_discard(record_id=record.pk, user=reviewer, note="again")
     # a discarded record stays discarded when the same input is ingested again
     _run(recording_source)
     record.refresh_from_db()

@@ -1,0 +1,437 @@
+"""ADVERSE_EVENT: a post that carries the four elements FDA requires of a report.
+
+The four elements (21 CFR 314.80; FDA, "Postmarketing Safety Reporting for Human
+Drug and Biological Products", and its draft guidance on social media):
+
+1. an identifiable reporter: the post's author, always (an account we can reach);
+2. an identifiable patient: the author ("I", "my", "me"), someone the author names
+   ("my patient", "a 67-year-old woman", "my mother"), or, for a first-person
+   narrative without any pronoun ("extreme weight gain, hair loss."), the author
+   implied; not a population ("patients on X", "in trials");
+3. a suspect product: a labelled product, any drug name the general dictionary
+   knows (``compliance.rules.drugs``), or a product the context gives (a drug
+   review's drug);
+4. an adverse event: a lexicon term (``lexicon_ae``), an adverse-reaction term of a
+   labelled product's label, or a causal phrase ("X gave me ...", "made me ...").
+
+An event term does not count when ConText says it is negated ("no headaches"),
+hypothetical or advice ("if you bleed", "can cause", "watch for"), history, an
+indication ("for my anxiety", "diagnosed with") or an improvement ("my rash is
+gone", "helped my sleep"). Causality is not required (FDA does not require it).
+
+Tuned for RECALL: a human confirms every hit, and each hit opens an
+``AdverseEventCase`` with a reporting clock.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from compliance.rules import context
+from compliance.rules.conditions import conditions_in
+from compliance.rules.drugs import DrugMention, dictionary_available, drugs_in
+from compliance.rules.lexicon_ae import AE_TERMS, INDICATION_PRONE, SERIOUS_PATTERNS
+from compliance.rules.products import Knowledge, ProductMention
+from compliance.rules.text import Doc
+from compliance.rules.types import (
+    SEVERITY_CRITICAL,
+    SEVERITY_MAJOR,
+    Evidence,
+    PostInput,
+    RuleHit,
+)
+
+CODE = "ADVERSE_EVENT"
+VERSION = "1"
+BASIS = (
+    "21 CFR 314.80 and 600.80 (postmarketing adverse drug experience reporting); "
+    "FDA practice for social media: identifiable patient, identifiable reporter, "
+    "suspect product and adverse event"
+)
+_DISQUALIFY = (
+    context.NEGATED,
+    context.HYPOTHETICAL,
+    context.HISTORICAL,
+    context.INDICATION,
+    context.IMPROVED,
+)
+_WINDOWS = {context.INDICATION: 2, context.IMPROVED: 3, context.NEGATED: 5}
+
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'])(?:i|i'm|im|i've|ive|i'd|i'll|me|myself|mine|my(?!\s+(?:patients|pts|"
+    r"practice|clinic|colleagues|team|residents|students|followers|readers|peers|"
+    r"hospital|office|unit|ward|service|panel|staff|fellows|trainees|cohort|"
+    r"experience|opinion|view|take)\b))(?![\w'])",
+    re.IGNORECASE,
+)
+_RELATION = (
+    r"patient|pt|mom|mum|mother|dad|father|wife|husband|son|daughter|kid|child|baby|"
+    r"brother|sister|friend|grandma|grandmother|grandpa|grandfather|aunt|uncle|cousin|"
+    r"partner|boyfriend|girlfriend|bf|gf|niece|nephew|spouse|fiance|fiancee|roommate"
+)
+_SELF = re.compile(
+    r"(?<![\w'])(?:i|i'm|im|i've|ive|i'd|i'll|me|myself)(?![\w'])", re.IGNORECASE
+)
+# A clinician writing about a practice or a population, not about one person.
+_PROFESSIONAL = re.compile(
+    r"(?<![\w])(?:patients|pts|protocol|clinic|practice|prescrib\w+|counsel\w*|"
+    r"grand rounds|guideline\w*)(?![\w])",
+    re.IGNORECASE,
+)
+_OTHER_PATIENT = re.compile(
+    rf"(?<![\w])(?:(?:my|our|a|one of my|one of our)\s+(?:{_RELATION})(?![\w])|"
+    r"(?:a|an|the)\s+\d{1,3}[- ]?(?:year|yr|y)[- ]?old(?:\s+\w+)?|"
+    r"\d{1,3}\s?(?:yo|y/o|yof|yom)|\d{1,3}\s?[MF](?=[\s,.;:)])|"
+    r"(?:he|she)\s+(?:developed|had|got|was|has|is|started|ended up))(?![\w])",
+    re.IGNORECASE,
+)
+_POPULATION = re.compile(
+    r"(?<![\w])(?:patients\s+(?:on|taking|who|with|should|may|can|need)|people\s+"
+    r"(?:on|taking|who)|in (?:clinical )?trials|studies (?:show|found)|% of|percent of|"
+    r"incidence|the label|labeling|prescribing information|boxed warning|counsel\w*|"
+    r"remind\w*|educat\w*|monitor\w*|pearl|tip:|psa|fyi|check (?:lfts|labs))(?![\w])",
+    re.IGNORECASE,
+)
+_CAUSAL = re.compile(
+    r"(?<![\w])(?:gave|gives|giving|made|makes|making|left|leaves|has|had|got|gets|"
+    r"keeps|kept|turned|turns)\s+me\s+(?!(?:feel(?:ing)?\s+)?(?:better|great|good|"
+    r"normal|myself|alive|happy|human|hope|my life|relief|confidence|energy back|"
+    r"a (?:new|second) (?:life|chance)|back)\b)[\w'\s]{2,40}?(?=[.,;!?]|$|\s(?:and|but)\s)"
+    r"|(?<![\w])(?:is|was|are|were)\s+(?:killing|destroying|ruining|wrecking|messing\s+"
+    r"(?:up|with))\s+(?:me|my)\b[\w'\s]{0,25}"
+    r"|(?<![\w])(?:messed|messing|screwed|fucked|fucking)\s+(?:me|my\s+\w+)\s+up",
+    re.IGNORECASE,
+)
+_WORSE = re.compile(
+    r"(?<![\w])(?:more|increased|increase in|worse|worsening|worsened|new|severe|"
+    r"horrible|extreme|extremely|terrible|awful|crazy|major|intense|heightened|higher|"
+    r"full[- ]blown|through the roof|so much|made me|makes me|making me|gave me|"
+    r"caused|causing|causes me|got|became|become|felt|feel|feeling|so|very|really|"
+    r"lots of|unbearable|skyrocket\w*)(?![\w])",
+    re.IGNORECASE,
+)
+_GENERIC_QUESTION = re.compile(
+    r"(?<![\w])(?:have you|do you|did you|are you|does anyone|has anyone|anyone else|"
+    r"can anyone|could anyone|is it|are there|does it|can it)(?![\w])",
+    re.IGNORECASE,
+)
+# First-hand experience of a named drug with an effect left unspecified ("seroquel
+# has me up at 4am", "since going on lamotrigine i've become ..."): SMM4H-style
+# tweets describe events in words no lexicon lists. Needs an explicit first person
+# AND a drug named in the text (not only a context product), in the same sentence.
+_EXPERIENCE = re.compile(
+    r"(?<![\w'])(?:feel|felt|feeling|feels|since|side|effects?|(?:made|makes|making|"
+    r"gave|gives|got|gets|has|had|left|leaves|keeps|kept)\s+me|woke|wake|waking|"
+    r"awake|asleep|slept|sleep\w*|nap|tired|energy|weight|fat|hungry|munchies|appetite|"
+    r"cravings?|high|drunk|buzzed|sick|worse|worst|hate|withdraw\w*|coming off|"
+    r"came off|weaning|taper\w*|can'?t|cannot|couldn'?t|unable|ruined|messed|screwed|"
+    r"destroyed|killing|murdering|numb\w*|zombie\w*|crazy|weird|dreams?|"
+    r"hallucinat\w*|allerg\w*|reaction|addict\w*|hooked|ugh+|fuck\w*|damn|crap|"
+    r"shit|hell|awful|terrible|horrible|horrid|miserable|bad|pain|hurts?|cry|crying|"
+    r"tears|never again|wtf|head|stomach|body|heart|brain|mind|eyes|skin|teeth|"
+    r"legs|nerves?|veins|mood|memory|burns?|burning|itch\w*|recover\w*|resist\w*|"
+    r"hospital|died|dead|potato|treacle|caus\w*|makes?\s+(?:me|you)|making\s+(?:me|you)|"
+    r"mad|hyper|tweak\w*|wired|jacked|dizzy|crippled|syndrome|toxic\w*|spasms?|"
+    r"rash|kicking in|blood|bizarre|groggy|drowsy|losing|loosing|wrecked|mouth|eating|"
+    r"food|affect\w*|moods?|immune|tortur\w*|dehydrat\w*|yuck|scary|psychedelic|"
+    r"paranoi\w*|anxious|depress\w*|sad|nocturnal|cantsleep|insomnia\w*|"
+    r"😭|😩|😫|🤢|🤮|😴|💤|😵|🥴)(?![\w'])",
+    re.IGNORECASE,
+)
+# With only a context product (a review sentence that does not name the drug), a
+# narrower set: bodily states and negative experience.
+_NEGATIVE_EXPERIENCE = re.compile(
+    r"(?<![\w'])(?:woke|waking|awake|slept|nap|tired|energy|weight|fat|hungry|appetite|"
+    r"cravings?|drunk|sick|worse|worst|withdraw\w*|coming off|came off|weaning|"
+    r"taper\w*|can'?t|cannot|couldn'?t|unable|ruined|messed|screwed|destroyed|numb\w*|"
+    r"zombie\w*|crazy|weird|dreams?|hallucinat\w*|allerg\w*|reaction|addict\w*|awful|"
+    r"terrible|horrible|horrid|miserable|pain|hurts?|cry|crying|tears|head|stomach|"
+    r"heart|brain|mind|eyes|skin|teeth|legs|nerves?|memory|burns?|burning|hospital|"
+    r"sex|sexual|libido|orgasm|strange|scary|scared|side effects?|effects|feel|felt|"
+    r"feeling|lost|gain\w*|hard|difficult|trouble|problems?|issues?|severe|extreme|"
+    r"constant\w*|dizzy|drowsy|groggy|foggy|shak\w*|sweat\w*|caus\w*|made me|"
+    r"makes me|gave me|symptoms?|experienc\w*|stopped|quit)(?![\w'])",
+    re.IGNORECASE,
+)
+_BENEFIT_ONLY = re.compile(
+    r"(?<![\w])(?:feel(?:ing)?\s+(?:much\s+|so\s+|a lot\s+)?(?:better|great|good|"
+    r"fine|normal|amazing)|helps?|helped|helping|working|works|worked|saved|no side "
+    r"effects?)(?![\w])",
+    re.IGNORECASE,
+)
+_SERIOUS = re.compile(
+    r"(?<![\w])(?:" + "|".join(SERIOUS_PATTERNS) + r")(?![\w])", re.IGNORECASE
+)
+
+
+@cache
+def _lexicon() -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...]]:
+    entries = tuple(
+        (re.compile(rf"(?:{p})", re.IGNORECASE), term)
+        for term, patterns in AE_TERMS.items()
+        for p in patterns
+    )
+    everything = "|".join(
+        p
+        for patterns in AE_TERMS.values()
+        for p in sorted(patterns, key=len, reverse=True)
+    )
+    combined = re.compile(rf"(?<![\w'])#?(?:{everything})(?![\w'])", re.IGNORECASE)
+    return combined, entries
+
+
+def _term_for(matched: str) -> str:
+    text = matched.lstrip("#")
+    for pattern, term in _lexicon()[1]:
+        if pattern.fullmatch(text):
+            return term
+    return "Adverse event"
+
+
+def _label_terms_re(
+    knowledge: Knowledge, keys: frozenset[str]
+) -> re.Pattern[str] | None:
+    """Adverse-reaction terms of the labels of the products the post names (not
+    the terms that are also one of that product's indications)."""
+    cache = knowledge.__dict__.setdefault("_ae_label_re", {})
+    if keys in cache:
+        return cache[keys]
+    terms: set[str] = set()
+    indications = {
+        i.lower()
+        for key in keys
+        for lab in knowledge.by_key[key].labels
+        for i in lab.indications
+    }
+    for key in keys:
+        product = knowledge.by_key[key]
+        for lab in product.labels:
+            for term in lab.adverse_reaction_terms:
+                low = term.lower()
+                if len(low) < 5 or low in indications:
+                    continue
+                if re.search(r"laboratory|accidental|/|test", low):
+                    continue
+                terms.add(low)
+    ordered = sorted(terms, key=len, reverse=True)
+    pattern = (
+        re.compile(
+            r"(?<![\w])(?:" + "|".join(re.escape(t) for t in ordered) + r")(?![\w])",
+            re.IGNORECASE,
+        )
+        if ordered
+        else None
+    )
+    cache[keys] = pattern
+    return pattern
+
+
+def _events(
+    doc: Doc, knowledge: Knowledge, mentions: tuple[ProductMention, ...] = ()
+) -> list[tuple[Evidence, str]]:
+    """Lexicon, label and causal-phrase matches; the longest wins where they overlap."""
+    candidates: list[tuple[Evidence, str]] = []
+    combined, _ = _lexicon()
+    for m in combined.finditer(doc.text):
+        candidates.append((Evidence(m.start(), m.end(), m[0]), _term_for(m[0])))
+    # The named products' label terms; for other drugs, every label's terms (a
+    # MedDRA-like vocabulary), minus anything that is an indication.
+    keys = frozenset(m.product_key for m in mentions) or frozenset(knowledge.by_key)
+    label_re = _label_terms_re(knowledge, keys) if keys else None
+    if label_re is not None:
+        for m in label_re.finditer(doc.text):
+            candidates.append((Evidence(m.start(), m.end(), m[0]), m[0].capitalize()))
+    for m in _CAUSAL.finditer(doc.text):
+        text = m[0].rstrip()
+        candidates.append(
+            (Evidence(m.start(), m.start() + len(text), text), "Adverse event (causal)")
+        )
+    candidates.sort(key=lambda c: (-(c[0].end - c[0].start), c[0].start))
+    chosen: list[tuple[Evidence, str]] = []
+    for evidence, term in candidates:
+        if all(evidence.end <= e.start or evidence.start >= e.end for e, _ in chosen):
+            chosen.append((evidence, term))
+    return sorted(chosen, key=lambda c: c[0].start)
+
+
+def _qualifies(doc: Doc, evidence: Evidence, term: str) -> bool:
+    """ConText says the event happened; indication-prone terms must be worse/new."""
+    mods = context.modifiers(doc, evidence.start, evidence.end, windows=_WINDOWS)
+    if any(category in mods for category in _DISQUALIFY):
+        return False
+    sentence = doc.sentence_of(evidence.start)
+    body = doc.text[sentence.start : sentence.end].rstrip()
+    if body.endswith("?") and _GENERIC_QUESTION.search(body):
+        return False
+    if term in INDICATION_PRONE:
+        before = doc.text[max(sentence.start, evidence.start - 30) : evidence.start]
+        after = doc.text[evidence.end : min(sentence.end, evidence.end + 30)]
+        return bool(_WORSE.search(before) or _WORSE.search(after))
+    return True
+
+
+def _experience(
+    doc: Doc,
+    drugs: tuple[DrugMention, ...],
+    mentions: tuple[ProductMention, ...],
+    *,
+    context_only: bool = False,
+    taken: tuple[tuple[int, int], ...] = (),
+) -> list[tuple[Evidence, str]]:
+    """An experience cue anywhere in a post that names a drug (a tweet is one
+    narrative), unless the post speaks of a population. Negation does not rule an
+    experience cue out ("not feeling good", "can't think straight"); a question to
+    others or a conditional does."""
+    spans = [(d.start, d.end) for d in drugs] + [(m.start, m.end) for m in mentions]
+    if not spans and not context_only:
+        return []
+    text = doc.text
+    if not _SELF.search(text) and (
+        _POPULATION.search(text) or _PROFESSIONAL.search(text)
+    ):
+        return []
+    spans += [(c.start, c.end) for c in conditions_in(doc)]
+    spans += list(taken)  # words of event terms ConText already ruled out
+    cues = _NEGATIVE_EXPERIENCE if context_only else _EXPERIENCE
+    for m in cues.finditer(text):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        mods = context.modifiers(doc, m.start(), m.end())
+        if context.HYPOTHETICAL in mods:
+            continue
+        sentence = doc.sentence_of(m.start())
+        body = text[sentence.start : sentence.end].rstrip()
+        if body.endswith("?") and _GENERIC_QUESTION.search(body):
+            continue
+        if _BENEFIT_ONLY.search(text, sentence.start, sentence.end) and not re.search(
+            r"\b(?:but|though|although|except)\b", body, re.IGNORECASE
+        ):
+            continue
+        evidence = Evidence(m.start(), m.end(), m[0])
+        return [(evidence, "Adverse event (first-hand account)")]
+    return []
+
+
+def _patient(doc: Doc, events: list[Evidence]) -> tuple[str, Evidence | None]:
+    other = _OTHER_PATIENT.search(doc.text)
+    if other:
+        return other[0], Evidence(other.start(), other.end(), other[0])
+    first = _FIRST_PERSON.search(doc.text)
+    if first:
+        return "the author", Evidence(first.start(), first.end(), first[0])
+    sentences = {doc.sentence_of(e.start) for e in events}
+    if any(_POPULATION.search(doc.text, s.start, s.end) for s in sentences):
+        return "", None
+    if _PROFESSIONAL.search(doc.text) and not _SELF.search(doc.text):
+        return "", None  # a clinician on a practice or a population, no one person
+    return "the author (implied by a first-hand account)", None
+
+
+def check(
+    doc: Doc,
+    post: PostInput,
+    knowledge: Knowledge,
+    mentions: tuple[ProductMention, ...],
+) -> list[RuleHit]:
+    """At most one ADVERSE_EVENT hit per post, with every qualifying event span."""
+    drugs: tuple[DrugMention, ...] = drugs_in(doc)
+    if not mentions and not drugs and not post.context_products:
+        return []
+    candidates = _events(doc, knowledge, mentions)
+    events = [(e, term) for e, term in candidates if _qualifies(doc, e, term)]
+    if not events:
+        events = _experience(
+            doc,
+            drugs,
+            mentions,
+            context_only=not (drugs or mentions),
+            taken=tuple((e.start, e.end) for e, _ in candidates),
+        )
+    if not events:
+        return []
+    patient, patient_evidence = _patient(doc, [e for e, _ in events])
+    if not patient:
+        return []
+    if patient_evidence is None:
+        # Implied patient: topic hashtags (#insomnia) are not a first-hand account.
+        events = [(e, t) for e, t in events if not e.text.startswith("#")]
+        if not events:
+            return []
+
+    product_names: list[str] = []
+    product_evidence: list[Evidence] = []
+    product_key = product_name = ""
+    if mentions:
+        first = mentions[0]
+        product = knowledge.by_key[first.product_key]
+        product_key, product_name = product.key, product.brand_name
+        product_names.append(product.brand_name)
+        product_evidence.extend(Evidence(m.start, m.end, m.text) for m in mentions)
+    for drug in drugs:
+        if not any(d.start <= drug.start < d.end for d in product_evidence):
+            product_names.append(drug.canonical)
+            product_evidence.append(Evidence(drug.start, drug.end, drug.name))
+    if not product_names:
+        for name in post.context_products:
+            key = knowledge.key_for_name(name)
+            if key and not product_key:
+                product_key = key
+                product_name = knowledge.by_key[key].brand_name
+            product_names.append(product_name if key else name)
+    names = list(dict.fromkeys(product_names))
+    terms = list(
+        dict.fromkeys(
+            f"'{e.text}'" if term.startswith("Adverse event") else term
+            for e, term in events
+        )
+    )
+    serious = [
+        m
+        for m in _SERIOUS.finditer(doc.text)
+        if context.NEGATED not in context.modifiers(doc, m.start(), m.end())
+        and context.HYPOTHETICAL not in context.modifiers(doc, m.start(), m.end())
+    ]
+    severity = SEVERITY_CRITICAL if serious else SEVERITY_MAJOR
+    evidence = [e for e, _ in events]
+    evidence.extend(product_evidence)
+    if patient_evidence is not None:
+        evidence.append(patient_evidence)
+    evidence = sorted(set(evidence), key=lambda e: (e.start, e.end))
+    explanation = (
+        f"Possible adverse event report: identifiable patient ({patient}), "
+        "identifiable reporter (the post's author), suspect product "
+        f"({', '.join(names)}) and adverse event ({', '.join(terms)}) are all present"
+        + (
+            f"; it mentions a serious outcome ({', '.join(m[0] for m in serious[:3])})"
+            if serious
+            else ""
+        )
+        + ". Pharmacovigilance must triage it and, if confirmed, report it to FDA "
+        "within the reporting clock (21 CFR 314.80: 15 calendar days for serious "
+        "unexpected events). Causality does not have to be established."
+    )
+    return [
+        RuleHit(
+            code=CODE,
+            version=VERSION,
+            severity=severity,
+            evidence=tuple(evidence),
+            explanation=explanation,
+            basis=BASIS,
+            product_key=product_key,
+            product_name=product_name,
+            details={
+                "elements": {
+                    "patient": patient,
+                    "reporter": "the post's author",
+                    "product": names,
+                    "event": terms,
+                },
+                "serious": bool(serious),
+                "drug_dictionary": "drug-named-entity-recognition"
+                if dictionary_available()
+                else "FAERS list only",
+            },
+        )
+    ]
