@@ -42,8 +42,14 @@ def data_dir() -> Path:
 
 
 def free_port(preferred: int) -> int:
-    for port in (preferred, 0):
+    """``preferred`` if free, else the next free one of the ten after it, else any.
+
+    Probes with SO_REUSEADDR, as gunicorn and Redis bind, so a port left in
+    TIME_WAIT by the previous run counts as free.
+    """
+    for port in (*range(preferred, preferred + 10), 0):
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -204,7 +210,7 @@ def wait_for_worker(
 def command_up(stack: Stack, args: list[str]) -> int:
     host = os.environ.get("PEERPROOF_HOST", "127.0.0.1")
     port = free_port(int(os.environ.get("PORT", "8000")))
-    steps = 6
+    steps = 7
     say(f"[1/{steps}] Starting services")
     stack.start_postgres()
     stack.start_redis()
@@ -238,7 +244,15 @@ def command_up(stack: Stack, args: list[str]) -> int:
     )
     wait_for_worker(stack, worker)
     say("Celery worker is ready")
-    say(f"[6/{steps}] Starting the web server")
+    say(f"[6/{steps}] Demo world: generate, load, ingest through the worker, scan")
+    stack.manage(
+        "demo_world",
+        "--dir",
+        str(data_dir() / "world"),
+        "--size",
+        os.environ.get("PEERPROOF_WORLD_SIZE", "small"),
+    )
+    say(f"[7/{steps}] Starting the web server")
     web = stack.spawn(
         "web server",
         sys.executable,

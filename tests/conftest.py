@@ -25,3 +25,14 @@ def role_groups(request):
     from vetting.services import roles_ensure
 
     roles_ensure()
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Start real ``celery worker`` processes on the test database (see tests/workers.py);
+    every one is stopped at the end of the test."""
+    from tests.workers import celery_worker_factory_impl
+
+    yield from celery_worker_factory_impl(
+        django_db_setup, django_db_blocker, tmp_path_factory
+    )

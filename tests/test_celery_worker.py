@@ -7,83 +7,26 @@ effect in the database.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from config.celery import app
 from influencers.models import ReferenceLoad, Specialty
 from influencers.services import reference_data_load_enqueue
+from tests.workers import ALL_QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    host = db["HOST"] or "127.0.0.1"
-    if host.startswith("/"):
-        return f"postgresql://{db['USER']}:{db['PASSWORD']}@/{db['NAME']}?host={host}"
-    port = db["PORT"] or "5432"
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker):
-    """Start ``celery worker`` as a subprocess on the test database; stop it after."""
-    with django_db_blocker.unblock():
-        database_url = _database_url()
-    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="config.settings.test",
-        PYTHONPATH=str(ROOT),
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "default,ingest,scan,score",
-            "--pool",
-            "solo",
-            "-n",
-            name,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the Celery worker exited during start-up"
-        if app.control.ping(destination=[name], timeout=0.5):
-            break
-    else:
-        process.kill()
-        pytest.fail("the Celery worker did not answer a ping within 60 s")
-    yield name
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+@pytest.fixture
+def worker(celery_worker_factory):
+    """One real worker process on every queue, pointed at the test database."""
+    return celery_worker_factory(queues=ALL_QUEUES).name
 
 
 def _wait_for(predicate, timeout: float = 90.0) -> bool:

@@ -11,7 +11,6 @@ from listening import services
 from listening import tasks as listening_tasks
 from listening.connectors.base import RateLimited, UpstreamUnavailable
 from listening.models import IngestRun, Interaction, Post, Source
-from tests.listening.conftest import wait_for
 from tests.listening.factories import (
     PostRecordFactory,
     SourceFactory,
@@ -20,6 +19,7 @@ from tests.listening.factories import (
     records_envelope,
     write_jsonl,
 )
+from tests.workers import wait_for
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from django.db import transaction
 from influencers.models import SocialAccount
 from listening import services
 from listening.models import IngestRun, Interaction, MetricSnapshot, Post, Source
-from tests.listening.conftest import wait_for
 from tests.listening.factories import (
     bsky_author_feed_envelopes,
     bsky_likes_envelope,
     write_jsonl,
 )
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

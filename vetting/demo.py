@@ -1,0 +1,170 @@
+"""The demo world end to end: generate it, load its people and payments, ingest its
+recordings through the Celery worker (which then queues the compliance scans).
+
+Everything goes through the same services as live data: the generated clinicians are
+NPI Registry API responses, the payments an Open Payments CSV, the posts native
+Bluesky and Mastodon payloads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compliance.loaders.open_payments import payments_link_clinicians, payments_load
+from compliance.models import ScanRun
+from influencers.loaders.nppes_api import clinicians_load_from_api_responses
+from listening import services as listening_services
+from listening.models import IngestRun, Source
+
+# Order matters only for readability of the runs page: profiles first, then the posts,
+# then the engagement that refers to them. The pipeline resolves any order.
+RECORDING_ORDER = ("profiles", "feeds", "threads", "reposts", "likes", "followers")
+DONE = (IngestRun.Status.SUCCEEDED, IngestRun.Status.PARTIAL)
+FINISHED = (*DONE, IngestRun.Status.FAILED)
+
+
+@dataclass
+class DemoWorldResult:
+    world_dir: Path
+    generated: bool
+    runs: list[int] = field(default_factory=list)
+    skipped_recordings: int = 0
+    failed_runs: list[int] = field(default_factory=list)
+
+
+def demo_world_recordings(world_dir: Path) -> list[Path]:
+    """The world's recording files in ingestion order (Bluesky, Mastodon, file import)."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        prefix = path.name.split("-")[0]
+        order = RECORDING_ORDER.index(prefix) if prefix in RECORDING_ORDER else 99
+        return order, path.name
+
+    files: list[Path] = []
+    for platform in ("bluesky", "mastodon"):
+        files.extend(sorted((world_dir / platform).glob("*.jsonl"), key=rank))
+    files.extend(sorted((world_dir / "file-import").glob("*.csv")))
+    return files
+
+
+def demo_world_load(
+    *,
+    world_dir: Path,
+    size: str = "small",
+    seed: int = 7,
+    force: bool = False,
+    timeout: float = 1800,
+    say: Callable[[str], None] = print,
+) -> DemoWorldResult:
+    """Generate (unless present), load and ingest the demo world through the worker.
+
+    Steps: (1) generate the world into ``world_dir`` if it has no ``summary.json``
+    for this size and seed; (2) load its clinicians (NPI Registry API responses) and
+    Open Payments rows, and link payments to clinicians; (3) for each recording not
+    yet ingested successfully (all of them with ``force``), create an ingest run and
+    queue it on the worker, one at a time, waiting for each; the post-ingest hook
+    queues the compliance scan of what changed; (4) wait for those scans. Idempotent:
+    loaders and ingestion skip unchanged rows, and finished recordings are skipped.
+    Needs a running Celery worker on the ``ingest`` and ``scan`` queues.
+    """
+    result = DemoWorldResult(world_dir=world_dir, generated=False)
+    summary_path = world_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    if summary.get("size") != size or summary.get("seed") != seed:
+        from demoworld.generate import generate_world
+
+        started = time.monotonic()
+        generate_world(out_dir=world_dir, size=size, seed=seed)
+        result.generated = True
+        say(
+            f"generated the {size} demo world (seed {seed}) in {time.monotonic() - started:.1f} s"
+        )
+    else:
+        say(f"reusing the {size} demo world in {world_dir}")
+
+    report = clinicians_load_from_api_responses(
+        paths=sorted((world_dir / "clinicians").glob("*.json"))
+    )
+    say(report.summary())
+    for csv_path in sorted((world_dir / "payments").glob("*.csv")):
+        say(payments_load(path=csv_path).summary())
+    say(f"linked {payments_link_clinicians()} payments to clinicians")
+
+    started = time.monotonic()
+    for path in demo_world_recordings(world_dir):
+        source = Source.objects.filter(path=str(path.resolve())).first()
+        if (
+            not force
+            and source is not None
+            and source.runs.filter(status__in=DONE).exists()
+        ):
+            result.skipped_recordings += 1
+            continue
+        run = listening_services.ingest_run_for_recording(path=path)
+        listening_services.ingest_run_enqueue(run=run)  # autocommit: queued at once
+        run = _wait_for_run(run.pk, timeout=timeout)
+        result.runs.append(run.pk)
+        if run.status == IngestRun.Status.FAILED:
+            result.failed_runs.append(run.pk)
+        say(
+            f"  {path.parent.name}/{path.name}: {run.status}, {run.received} received, "
+            f"{run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
+            f"{run.quarantined} quarantined, {run.interactions} interactions"
+        )
+    if result.skipped_recordings:
+        say(f"{result.skipped_recordings} recordings were already ingested (skipped)")
+    if result.runs:
+        say(
+            f"ingested {len(result.runs)} recordings in {time.monotonic() - started:.1f} s"
+        )
+        _wait_for_scans(result.runs, timeout=timeout, say=say)
+    return result
+
+
+def _wait_for_run(run_id: int, *, timeout: float) -> IngestRun:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = IngestRun.objects.get(pk=run_id)
+        if run.status in FINISHED:
+            return run
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"ingest run {run_id} did not finish within {timeout:.0f} s: is a "
+                "Celery worker consuming the 'ingest' queue?"
+            )
+        time.sleep(0.25)
+
+
+def _wait_for_scans(run_ids: list[int], *, timeout: float, say: Callable) -> None:
+    """Wait until every run that created or changed posts has a finished scan."""
+    expected = set(
+        IngestRun.objects.filter(pk__in=run_ids)
+        .exclude(created=0, updated=0)
+        .values_list("pk", flat=True)
+    )
+    if not expected:
+        return
+    started = time.monotonic()
+    deadline = started + timeout
+    finished = (ScanRun.Status.SUCCEEDED, ScanRun.Status.FAILED)
+    while True:
+        scans = ScanRun.objects.filter(ingest_run_id__in=expected, status__in=finished)
+        if set(scans.values_list("ingest_run_id", flat=True)) >= expected:
+            break
+        if time.monotonic() > deadline:
+            say("compliance scans are still running on the worker; continuing")
+            return
+        time.sleep(0.5)
+    totals = {"posts_scanned": 0, "findings_created": 0, "ae_cases_opened": 0}
+    for scan in scans:
+        for key in totals:
+            totals[key] += getattr(scan, key)
+    say(
+        f"compliance scans: {totals['posts_scanned']} posts scanned, "
+        f"{totals['findings_created']} findings, {totals['ae_cases_opened']} "
+        f"adverse-event cases opened ({time.monotonic() - started:.1f} s after ingest)"
+    )
