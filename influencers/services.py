@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from django.utils import timezone
 
 from common.loading import LoadReport
-from influencers.models import ReferenceLoad
+from influencers.models import Clinician, ReferenceLoad
 
 
 @contextlib.contextmanager
@@ -125,3 +125,16 @@ def reference_data_load_enqueue(*, loader: str, path: str | None = None) -> None
             f"unknown loader {loader!r}; expected one of {REFERENCE_LOADERS}"
         )
     transaction.on_commit(lambda: reference_data_load_task.delay(loader, path))
+
+
+def clinicians_mark_generated(*, npis: list[str]) -> int:
+    """Mark the clinicians with these NPIs as generated (the demo world's people), so
+    pages can tell them from real NPPES records. Idempotent; returns rows changed.
+
+    Their loader does not rewrite an unchanged record, so the mark survives replays.
+    """
+    return (
+        Clinician.objects.filter(npi__in=npis)
+        .exclude(source=Clinician.Source.GENERATED)
+        .update(source=Clinician.Source.GENERATED)
+    )

@@ -40,6 +40,7 @@ def reference_counts() -> list[LoadedCount]:
         organizations=Count(
             "pk", filter=Q(entity_type=Clinician.EntityType.ORGANIZATION)
         ),
+        generated=Count("pk", filter=Q(source=Clinician.Source.GENERATED)),
     )
     branded = Q(
         market_category=Product.MarketCategory.RX,
@@ -88,6 +89,12 @@ def reference_counts() -> list[LoadedCount]:
             parts=(
                 _part(clinicians["individuals"], "individual", "individuals"),
                 _part(clinicians["organizations"], "organization", "organizations"),
+            ),
+            detail=(
+                f"{clinicians['total'] - clinicians['generated']:,} real NPPES records, "
+                f"{clinicians['generated']:,} generated for the demo world"
+                if clinicians["generated"]
+                else ""
             ),
         ),
         LoadedCount(

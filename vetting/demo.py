@@ -8,6 +8,7 @@ Bluesky and Mastodon payloads.
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from compliance.loaders.open_payments import payments_link_clinicians, payments_load
 from compliance.models import ScanRun
 from influencers.loaders.nppes_api import clinicians_load_from_api_responses
+from influencers.services import clinicians_mark_generated
 from listening import services as listening_services
 from listening.models import IngestRun, Source
 
@@ -90,6 +92,12 @@ def demo_world_load(
         paths=sorted((world_dir / "clinicians").glob("*.json"))
     )
     say(report.summary())
+    with (world_dir / "truth" / "clinicians.csv").open(newline="") as handle:
+        generated = [
+            row["npi"] for row in csv.DictReader(handle) if row["source"] == "generated"
+        ]
+    marked = clinicians_mark_generated(npis=generated)
+    say(f"{len(generated)} generated clinicians ({marked} newly marked as generated)")
     for csv_path in sorted((world_dir / "payments").glob("*.csv")):
         say(payments_load(path=csv_path).summary())
     say(f"linked {payments_link_clinicians()} payments to clinicians")

@@ -86,6 +86,7 @@ def test_home_shows_the_loaded_counts(client, analyst, loaded):
     assert counts["medicare-crosswalk"].count == 3
     assert counts["npi-records"].count == 7
     assert counts["npi-records"].parts == (("individuals", 5), ("organizations", 2))
+    assert counts["npi-records"].detail == ""
     assert counts["products"].count == 1
     assert counts["products"].parts == (("label versions", 2),)
     assert counts["other-labels"].count == 2
@@ -153,3 +154,15 @@ def test_the_page_names_the_users_role(client):
     html = client.get(reverse("reports:home")).content.decode()
 
     assert "medical reviewer" in html
+
+
+def test_home_tells_real_npi_records_from_generated_ones(client, analyst, loaded):
+    ClinicianFactory.create_batch(3, source=Clinician.Source.GENERATED)
+
+    response = client.get(reverse("reports:home"))
+
+    counts = {item.key: item for item in response.context["counts"]}
+    assert counts["npi-records"].count == 10
+    assert counts["npi-records"].detail == (
+        "7 real NPPES records, 3 generated for the demo world"
+    )

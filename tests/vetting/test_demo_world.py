@@ -41,6 +41,10 @@ def test_the_demo_world_goes_through_ingest_and_scan_and_a_rerun_skips_it(
     )
     assert not IngestRun.objects.exclude(quarantined=0).exists()
     assert Clinician.objects.count() >= summary["counts"]["clinicians"]["total"]
+    assert (
+        Clinician.objects.filter(source=Clinician.Source.GENERATED).count()
+        == summary["counts"]["clinicians"]["generated"]
+    )
     assert SocialAccount.objects.count() >= summary["counts"]["accounts"]["total"]
     # The post-ingest hook scanned what changed: findings and adverse-event cases.
     assert ScanRun.objects.filter(status=ScanRun.Status.SUCCEEDED).exists()
