@@ -67,3 +67,18 @@ class LoadReport:
         data = asdict(self)
         data["errors"] = [str(e) for e in self.errors]
         return data
+
+
+def load_report_write(report: LoadReport, *, stdout, stderr) -> None:
+    """Print a loader's report the way every loader command does: the summary and the
+    notes to ``stdout``, each rejected row as ``file:line: reason`` to ``stderr`` (the
+    report keeps the first rejected rows only, so the rest are counted)."""
+    stdout.write(report.summary())
+    for note in report.notes:
+        stdout.write(f"note: {note}")
+    for error in report.errors:
+        stderr.write(str(error))
+    if report.rejected > len(report.errors):
+        stderr.write(
+            f"... and {report.rejected - len(report.errors)} more rejected row(s)"
+        )

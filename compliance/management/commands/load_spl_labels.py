@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from common.loading import LoadReport
+from common.loading import LoadReport, load_report_write
 from compliance.loaders.spl import product_labels_load
 
 
@@ -48,14 +48,4 @@ def _expand(arguments: list[str]) -> list[Path]:
 
 
 def report_write(command: BaseCommand, report: LoadReport) -> None:
-    """Summary and notes to stdout; each rejected row as ``file:line: reason`` to
-    stderr (the report keeps the first rejected rows only)."""
-    command.stdout.write(report.summary())
-    for note in report.notes:
-        command.stdout.write(f"note: {note}")
-    for error in report.errors:
-        command.stderr.write(str(error))
-    if report.rejected > len(report.errors):
-        command.stderr.write(
-            f"... and {report.rejected - len(report.errors)} more rejected row(s)"
-        )
+    load_report_write(report, stdout=command.stdout, stderr=command.stderr)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from common.loading import LoadReport
+from common.loading import LoadReport, load_report_write
 from influencers.loaders import ReferenceFileError
 from influencers.loaders.crosswalk import medicare_crosswalk_load
 
@@ -38,13 +38,8 @@ class Command(BaseCommand):
             report = medicare_crosswalk_load(path=path)
         except ReferenceFileError as exc:
             raise CommandError(str(exc)) from exc
-        self._report_write(report)
+        _write(self, report)
 
-    def _report_write(self, report: LoadReport) -> None:
-        self.stdout.write(report.summary())
-        for note in report.notes:
-            self.stdout.write(f"note: {note}")
-        for error in report.errors:
-            self.stderr.write(str(error))
-        if report.rejected > len(report.errors):
-            self.stderr.write(f"... and {report.rejected - len(report.errors)} more")
+
+def _write(command: BaseCommand, report: LoadReport) -> None:
+    load_report_write(report, stdout=command.stdout, stderr=command.stderr)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from common.loading import LoadReport
+from common.loading import LoadReport, load_report_write
 from influencers.loaders.nppes_api import (
     clinicians_load_from_api_lookup,
     clinicians_load_from_api_responses,
@@ -47,7 +47,7 @@ class Command(BaseCommand):
                     "the environment (and NPPES_API_URL for another endpoint) to use --npi."
                 )
             try:
-                self._report_write(clinicians_load_from_api_lookup(npis=npis))
+                _write(self, clinicians_load_from_api_lookup(npis=npis))
             except (NppesDisabled, NppesUnavailable) as exc:
                 raise CommandError(str(exc)) from exc
             if not paths:
@@ -60,13 +60,8 @@ class Command(BaseCommand):
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise CommandError(f"response file(s) not found: {', '.join(missing)}")
-        self._report_write(clinicians_load_from_api_responses(paths=paths))
+        _write(self, clinicians_load_from_api_responses(paths=paths))
 
-    def _report_write(self, report: LoadReport) -> None:
-        self.stdout.write(report.summary())
-        for note in report.notes:
-            self.stdout.write(f"note: {note}")
-        for error in report.errors:
-            self.stderr.write(str(error))
-        if report.rejected > len(report.errors):
-            self.stderr.write(f"... and {report.rejected - len(report.errors)} more")
+
+def _write(command: BaseCommand, report: LoadReport) -> None:
+    load_report_write(report, stdout=command.stdout, stderr=command.stderr)

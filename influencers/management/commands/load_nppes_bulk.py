@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.loading import load_report_write
 from influencers.loaders import ReferenceFileError
 from influencers.loaders.nppes_bulk import clinicians_load_from_npidata
 
@@ -36,14 +37,8 @@ class Command(BaseCommand):
         except ReferenceFileError as exc:
             raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - start
-        self.stdout.write(report.summary())
+        load_report_write(report, stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(
             f"{report.received:,} rows in {seconds:.1f} s "
             f"({report.received / max(seconds, 1e-9):,.0f} rows/s)"
         )
-        for note in report.notes:
-            self.stdout.write(f"note: {note}")
-        for error in report.errors:
-            self.stderr.write(str(error))
-        if report.rejected > len(report.errors):
-            self.stderr.write(f"... and {report.rejected - len(report.errors)} more")
