@@ -34,3 +34,41 @@ class DraftCheckForm(forms.Form):
         required=False,
         help_text="Optional (YYYY-MM-DD HH:MM): picks the label version in force; default now.",
     )
+
+
+class FindingDecideForm(forms.Form):
+    """A reviewer's decision on a finding; the reason goes to the audit trail."""
+
+    DECISIONS = [
+        ("confirmed", "Confirm"),
+        ("dismissed", "Dismiss"),
+        ("escalated", "Escalate"),
+    ]
+
+    status = forms.ChoiceField(choices=DECISIONS)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required: recorded with your name and the time for the audit trail.",
+        error_messages={"required": "Give a reason for the audit trail."},
+    )
+
+
+class AdverseEventCaseUpdateForm(forms.Form):
+    """Triage of an adverse-event case by pharmacovigilance."""
+
+    STATUSES = [
+        ("reportable", "Reportable"),
+        ("not_reportable", "Not reportable"),
+        ("forwarded", "Forwarded to pharmacovigilance"),
+    ]
+
+    status = forms.ChoiceField(label="Status", choices=STATUSES)
+    notes = forms.CharField(
+        label="Notes",
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Appended with your name and the time. Required for not reportable.",
+    )

@@ -85,3 +85,27 @@ def draft_check(
         knowledge,
     )
     return DraftCheck(text=text, hits=hits)
+
+
+def finding_get(*, finding_id: int) -> Finding:
+    """One finding (current or superseded) with post, author, product and label
+    joined. Raises ``Finding.DoesNotExist``."""
+    return finding_list(current_only=False).get(pk=finding_id)
+
+
+def finding_history(*, finding: Finding) -> QuerySet[Finding]:
+    """Earlier versions of ``finding`` (same post and rule, superseded), newest
+    first, with whoever decided them: the decision trail across re-scans."""
+    return (
+        Finding.objects.select_related("decided_by")
+        .filter(post_id=finding.post_id, rule_code=finding.rule_code)
+        .exclude(pk=finding.pk)
+        .filter(is_current=False)
+        .order_by("-created_at", "-id")
+    )
+
+
+def ae_case_get(*, case_id: int) -> AdverseEventCase:
+    """One adverse-event case (any status) with post, author and product joined.
+    Raises ``AdverseEventCase.DoesNotExist``."""
+    return ae_case_list(open_only=False).get(pk=case_id)
