@@ -43,7 +43,7 @@ from compliance.rules.types import (
 )
 
 CODE = "ADVERSE_EVENT"
-VERSION = "1"
+VERSION = "2"
 BASIS = (
     "21 CFR 314.80 and 600.80 (postmarketing adverse drug experience reporting); "
     "FDA practice for social media: identifiable patient, identifiable reporter, "
@@ -136,6 +136,8 @@ _EXPERIENCE = re.compile(
     r"rash|kicking in|blood|bizarre|groggy|drowsy|losing|loosing|wrecked|mouth|eating|"
     r"food|affect\w*|moods?|immune|tortur\w*|dehydrat\w*|yuck|scary|psychedelic|"
     r"paranoi\w*|anxious|depress\w*|sad|nocturnal|cantsleep|insomnia\w*|"
+    r"ruin\w*|terrif\w*|madness|insane|nightmare\w*|struggl\w*|suffer\w*|haz[ey]|"
+    r"coma|comatose|zonked|knock\w*|taste|agony|torture|"
     r"😭|😩|😫|🤢|🤮|😴|💤|😵|🥴)(?![\w'])",
     re.IGNORECASE,
 )
@@ -158,6 +160,24 @@ _BENEFIT_ONLY = re.compile(
     r"(?<![\w])(?:feel(?:ing)?\s+(?:much\s+|so\s+|a lot\s+)?(?:better|great|good|"
     r"fine|normal|amazing)|helps?|helped|helping|working|works|worked|saved|no side "
     r"effects?)(?![\w])",
+    re.IGNORECASE,
+)
+# A post about the trade (sponsorship, talks, marketing), not about a body.
+_TRADE = re.compile(
+    r"(?<![\w])(?:sponsor\w*|paid|speaker|consult\w*|advisory|disclos\w*|"
+    r"ad|ads|advert\w*|promo\w*|coupon|discount|stock|shares|earnings|lawsuit\w*|"
+    r"settlement|patent|generic version|launch\w*|approv\w*)(?![\w])",
+    re.IGNORECASE,
+)
+# Routine medication logistics (a sentence that says the author got, changed,
+# refilled, dosed or asked about a drug) or praise: not a first-person account of
+# an unnamed effect.
+_ROUTINE = re.compile(
+    r"(?<![\w])(?:switch\w*|refill\w*|prescri\w*|pharmac\w*|copay\w*|insurance|"
+    r"pick(?:ed|ing)? up|order\w*|asked|ask|recommend\w*|appointment|dr\.?|doctor|"
+    r"doc|gp|nurse|script|rx|dose|dosage|\d+\s?mg|good|great|like|love|loving|"
+    r"happy|happiness|improv\w*|glad|thank\w*|hop(?:e|ing)|free|productiv\w*)"
+    r"(?![\w])",
     re.IGNORECASE,
 )
 _SERIOUS = re.compile(
@@ -255,9 +275,25 @@ def _events(
     return sorted(chosen, key=lambda c: c[0].start)
 
 
+def _modifiers(
+    doc: Doc, start: int, end: int, *, windows: dict[str, int] | None = None
+) -> dict[str, context.Trigger]:
+    """ConText modifiers, except that a question mark does not make a first-person
+    statement hypothetical ("vyvanse makes me think too much ?"; posts also show a
+    lost emoji as "?") unless the sentence asks others (``_GENERIC_QUESTION``)."""
+    mods = context.modifiers(doc, start, end, windows=windows)
+    trigger = mods.get(context.HYPOTHETICAL)
+    if trigger is not None and trigger.text == "?":
+        sentence = doc.sentence_of(start)
+        body = doc.text[sentence.start : sentence.end]
+        if _FIRST_PERSON.search(body) and not _GENERIC_QUESTION.search(body):
+            del mods[context.HYPOTHETICAL]
+    return mods
+
+
 def _qualifies(doc: Doc, evidence: Evidence, term: str) -> bool:
     """ConText says the event happened; indication-prone terms must be worse/new."""
-    mods = context.modifiers(doc, evidence.start, evidence.end, windows=_WINDOWS)
+    mods = _modifiers(doc, evidence.start, evidence.end, windows=_WINDOWS)
     if any(category in mods for category in _DISQUALIFY):
         return False
     sentence = doc.sentence_of(evidence.start)
@@ -278,6 +314,8 @@ def _experience(
     *,
     context_only: bool = False,
     taken: tuple[tuple[int, int], ...] = (),
+    standalone: bool = True,
+    refuted: bool = False,
 ) -> list[tuple[Evidence, str]]:
     """An experience cue anywhere in a post that names a drug (a tweet is one
     narrative), unless the post speaks of a population. Negation does not rule an
@@ -297,7 +335,7 @@ def _experience(
     for m in cues.finditer(text):
         if any(s <= m.start() < e for s, e in spans):
             continue
-        mods = context.modifiers(doc, m.start(), m.end())
+        mods = _modifiers(doc, m.start(), m.end())
         if context.HYPOTHETICAL in mods:
             continue
         sentence = doc.sentence_of(m.start())
@@ -310,6 +348,40 @@ def _experience(
             continue
         evidence = Evidence(m.start(), m.end(), m[0])
         return [(evidence, "Adverse event (first-hand account)")]
+    if context_only or not standalone or refuted or not drugs and not mentions:
+        return []  # an event the post denies ("no nausea") settles it
+    return _own_account(doc, spans)
+
+
+def _own_account(doc: Doc, spans: list[tuple[int, int]]) -> list[tuple[Evidence, str]]:
+    """The author speaks in the first person ("I", "me") of a drug the post names,
+    in words no cue lists: tuned for recall, the reviewer decides. Not a question
+    to others, an advice or conditional sentence, a benefit-only sentence, or a
+    sentence that only names a drug the author is about to take."""
+    text = doc.text
+    if (
+        _POPULATION.search(text)
+        or _PROFESSIONAL.search(text)
+        or _TRADE.search(text)
+        or _OTHER_PATIENT.search(text)
+        or re.search(r"(?<![\w])patient(?![\w])", text, re.IGNORECASE)
+    ):
+        return []
+    for m in _SELF.finditer(text):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        sentence = doc.sentence_of(m.start())
+        body = text[sentence.start : sentence.end].rstrip()
+        if _ROUTINE.search(body):
+            continue
+        if body.endswith("?") and _GENERIC_QUESTION.search(body):
+            continue
+        if context.HYPOTHETICAL in _modifiers(doc, m.start(), m.end()):
+            continue
+        if _BENEFIT_ONLY.search(text, sentence.start, sentence.end):
+            continue
+        evidence = Evidence(sentence.start, sentence.start + len(body), body)
+        return [(evidence, "Adverse event (first-person account)")]
     return []
 
 
@@ -347,6 +419,14 @@ def check(
             mentions,
             context_only=not (drugs or mentions),
             taken=tuple((e.start, e.end) for e, _ in candidates),
+            standalone=not post.context_products,
+            refuted=any(
+                context.NEGATED in mods or context.IMPROVED in mods
+                for mods in (
+                    _modifiers(doc, e.start, e.end, windows=_WINDOWS)
+                    for e, _ in candidates
+                )
+            ),
         )
     if not events:
         return []

@@ -17,6 +17,8 @@ handled by ``compliance.rules.products``):
   openFDA product-harmonization sample ``harmonized.small.json`` (FDA/openfda, CC0),
   salts and dosage forms stripped, plus a few names posts use that neither source
   has as such (nicotine replacement products).
+* ``MISSPELLINGS``: a short hand-written list of common lay misspellings (trazadone,
+  seroquil, ...); and names inside hyphen/slash compounds ("seroquel-induced").
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from functools import cache
 from typing import Any
 
 from compliance.rules.text import Doc
+
+_JOINER = re.compile(r"[-/]")
 
 FAERS_RX_NAMES: tuple[str, ...] = (
     "abciximab",
@@ -224,6 +228,59 @@ _NOT_DRUGS = frozenset(
 )
 
 
+# Common lay misspellings of frequently discussed drugs, written here from general
+# knowledge of how patients spell them (not taken from any corpus): the exact
+# dictionary does not know them, and posts about side effects often misspell.
+# Misspelt *labelled* brands are left to ``compliance.rules.products`` (fuzzy).
+MISSPELLINGS: dict[str, str] = {
+    "trazadone": "trazodone",
+    "trazedone": "trazodone",
+    "seroquil": "quetiapine",
+    "seraquel": "quetiapine",
+    "seroquell": "quetiapine",
+    "topomax": "topiramate",
+    "effexer": "venlafaxine",
+    "efexor": "venlafaxine",
+    "venlafaxin": "venlafaxine",
+    "cypro": "ciprofloxacin",
+    "lexipro": "escitalopram",
+    "zolof": "sertraline",
+    "zoloff": "sertraline",
+    "prozak": "fluoxetine",
+    "welbutrin": "bupropion",
+    "wellbutrine": "bupropion",
+    "adderal": "amphetamine",
+    "aderall": "amphetamine",
+    "xanex": "alprazolam",
+    "zanax": "alprazolam",
+    "klonopen": "clonazepam",
+    "klonipin": "clonazepam",
+    "clonopin": "clonazepam",
+    "ambian": "zolpidem",
+    "lamictil": "lamotrigine",
+    "lamotrigene": "lamotrigine",
+    "vyvance": "lisdexamfetamine",
+    "vivance": "lisdexamfetamine",
+    "zyprexia": "olanzapine",
+    "olanzepine": "olanzapine",
+    "resperdal": "risperidone",
+    "respirdal": "risperidone",
+    "cymbolta": "duloxetine",
+    "abilfy": "aripiprazole",
+    "pregablin": "pregabalin",
+    "gabapenten": "gabapentin",
+    "gabapentine": "gabapentin",
+    "levaquine": "levofloxacin",
+    "paxill": "paroxetine",
+    "celexia": "citalopram",
+    "tramadal": "tramadol",
+    "oxycontine": "oxycodone",
+    "metforman": "metformin",
+    "xeralto": "rivaroxaban",
+    "zarelto": "rivaroxaban",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DrugMention:
     """A drug named in the post: ``name`` as written, ``canonical`` as resolved."""
@@ -232,7 +289,7 @@ class DrugMention:
     canonical: str
     start: int
     end: int
-    source: str  # "dner", "faers" or "context"
+    source: str  # "dner", "misspelt", "faers" or "context"
 
 
 @cache
@@ -248,6 +305,12 @@ def _dner() -> Any:
 def _faers_re() -> re.Pattern[str]:
     names = sorted(FAERS_RX_NAMES, key=len, reverse=True)
     body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+    return re.compile(rf"(?<![\w])#?(?:{body})(?![\w])", re.IGNORECASE)
+
+
+@cache
+def _misspelt_re() -> re.Pattern[str]:
+    body = "|".join(re.escape(n) for n in sorted(MISSPELLINGS, key=len, reverse=True))
     return re.compile(rf"(?<![\w])#?(?:{body})(?![\w])", re.IGNORECASE)
 
 
@@ -284,6 +347,34 @@ def drugs_in(doc: Doc) -> tuple[DrugMention, ...]:
                     "dner",
                 )
             )
+        # A drug name glued to other words by a hyphen or slash ("seroquel-induced",
+        # "effexor-xr"): look up the parts too.
+        for word in words:
+            if not _JOINER.search(word.norm):
+                continue
+            at = word.start
+            for part in _JOINER.split(word.norm):
+                offset = doc.text.lower().find(part, at, word.end) if part else -1
+                if offset < 0 or len(part) < 4 or part in _NOT_DRUGS:
+                    continue
+                at = offset + len(part)
+                if any(f.start <= offset < f.end for f in found):
+                    continue
+                for data, _first, _last in find([part], is_ignore_case=True):
+                    found.append(
+                        DrugMention(
+                            doc.text[offset : offset + len(part)],
+                            str(data.get("name") or part),
+                            offset,
+                            offset + len(part),
+                            "dner",
+                        )
+                    )
+                    break
+    for m in _misspelt_re().finditer(doc.text):
+        if not any(f.start < m.end() and m.start() < f.end for f in found):
+            canonical = MISSPELLINGS[m[0].lstrip("#").lower()]
+            found.append(DrugMention(m[0], canonical, m.start(), m.end(), "misspelt"))
     for m in _faers_re().finditer(doc.text):
         if not any(f.start < m.end() and m.start() < f.end for f in found):
             name = m[0].lstrip("#")

@@ -490,3 +490,109 @@ AE_TERMS: dict[str, tuple[str, ...]] = {
     "Swelling": (r"swell\w*", r"swollen", r"edema", r"oedema", r"water retention"),
     "Hypoglycaemia": (r"hypoglyc\w*", r"low blood sugar", r"sugar (?:crashed|dropped)"),
 }
+
+# General symptom vocabulary added in rule version 2, written here from MedDRA
+# preferred-term wording and everyday lay English (no corpus sentence or phrase
+# list copied); merged into ``AE_TERMS`` below under the same preferred terms.
+_GENERAL_TERMS: dict[str, tuple[str, ...]] = {
+    "Dysgeusia": (
+        r"dysgeusia",
+        r"(?:metallic|bad|weird|strange|funny|bitter) taste",
+        r"taste buds",
+        r"(?:lost|lose|losing|no) (?:my )?(?:sense of )?(?:taste|smell)",
+        r"everything tastes (?:bad|weird|funny|like \w+)",
+    ),
+    "Photosensitivity reaction": (
+        r"photosensitiv\w*",
+        r"sun ?sensitiv\w*",
+        r"sun ?burn(?:t|ed|s)?",
+        r"burnt (?:so )?(?:easily|badly|to a crisp)",
+    ),
+    "Urinary incontinence": (
+        r"incontinen\w*",
+        r"bladder (?:problems?|issues|control)",
+        r"frequent urination",
+        r"peeing (?:all the time|constantly|myself)",
+        r"wet(?:ting)? the bed",
+        r"(?:can'?t|couldn'?t|unable to) (?:pee|urinate)",
+        r"urinary retention",
+    ),
+    "Nephrolithiasis": (r"kidney stones?",),
+    "Paraesthesia": (r"par(?:a|e)sthesi\w*",),
+    "Cognitive disorder": (
+        r"haze",
+        r"hazy",
+        r"cognitive (?:problems?|issues|impairment|decline|dysfunction)",
+        r"(?:mental|brain) (?:haze|cloud\w*|slowness)",
+        r"(?:can'?t|couldn'?t) (?:remember|string a sentence together)",
+        r"memory (?:gaps|lapses)",
+        r"word[- ]finding",
+    ),
+    "Somnolence": (
+        r"knock(?:s|ed|ing)? (?:me|you|him|her|us) (?:out|on my ass|flat)",
+        r"sleep(?:ing)? (?:24/7|all the time|for days)",
+        r"(?:can'?t|couldn'?t|unable to) (?:get out of bed|wake up|stay awake|"
+        r"keep my eyes open)",
+        r"falling asleep",
+        r"passing out",
+        r"nodding off",
+        r"dozing off",
+    ),
+    "Insomnia": (
+        r"nosleep",
+        r"cantsleep",
+        r"still awake",
+        r"(?:awake|up) (?:at|till|until) \d",
+        r"(?:can'?t|couldn'?t|unable to) (?:get to sleep|stay asleep|switch off)",
+        r"tossing and turning",
+    ),
+    "Irritability": (
+        r"hypomani\w*",
+        r"come ?down",
+        r"comedown",
+        r"(?:cranky|grumpy|snappy|moody|bitchy|short[- ]tempered)",
+        r"emotional wreck",
+        r"(?:weepy|tearful)",
+    ),
+    "Restless legs syndrome": (r"rls", r"restless leg syndrome"),
+    "Dyspnoea": (
+        r"stop(?:ped|s)? breathing",
+        r"breathing (?:problems?|issues|difficult\w*)",
+        r"respiratory (?:problems?|issues|probs|distress)",
+        r"wheez\w*",
+        r"out of breath",
+    ),
+    "Pain": (
+        r"painful",
+        r"(?:muscle|back|neck|knee|leg|arm|chest|joint|stomach|nerve|shoulder|hip|"
+        r"foot|feet|hand|kidney|bone)s? (?:pains?|aches?|hurts?)",
+        r"pain in my \w+",
+        r"my (?:joints|knees|legs|arms|bones|muscles|feet|hands|back|neck) "
+        r"(?:hurt|ache|are killing me)",
+        r"sore (?:joints|throat|muscles)",
+    ),
+    "Hyperhidrosis": (r"overheat\w*", r"hot (?:all the time|flushes)"),
+    "Vision disorder": (
+        r"(?:double|blurred|blurry|tunnel) vision",
+        r"eyes? (?:hurt|burn\w*|twitch\w*)",
+        r"(?:can'?t|couldn'?t) see (?:properly|straight|clearly)",
+    ),
+    "Nausea": (
+        r"(?:felt|feel|feeling|got|get|getting) (?:so |really |very |super )?"
+        r"(?:sick|ill|rough|queasy)",
+        r"sick as a dog",
+        r"dry heav\w*",
+        r"gagg\w*",
+    ),
+    "Fatigue": (
+        r"worn out",
+        r"wrecked",
+        r"zonked",
+        r"zap(?:s|ped|ping)? (?:me of )?(?:all )?(?:my )?energy",
+        r"(?:no|zero) stamina",
+    ),
+    "Dizziness": (r"unsteady", r"spinning", r"wobbly"),
+    "Tremor": (r"jacked up", r"wired", r"tweak(?:ing|ed|y)"),
+}
+for _term, _patterns in _GENERAL_TERMS.items():
+    AE_TERMS[_term] = AE_TERMS.get(_term, ()) + _patterns

@@ -387,3 +387,65 @@ def test_the_adverse_event_explanation_names_the_four_elements(knowledge):
     ae = hit(run(knowledge, "My mom got dizzy on Eliquis."), "ADVERSE_EVENT")
     for element in ("patient", "reporter", "suspect product", "adverse event"):
         assert element in ae.explanation
+
+
+# --- ADVERSE_EVENT, rule version 2 (text written for these tests) ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        (
+            "Started Lipitor last month and now I have a metallic taste all day.",
+            "Dysgeusia",
+        ),
+        (
+            "Two weeks on cipro and I got sunburnt so easily at the beach.",
+            "Photosensitivity reaction",
+        ),
+        ("Since the switch to duloxetine my knees ache every morning.", "Pain"),
+        ("On zoloft I am in a constant haze at work.", "Cognitive disorder"),
+        ("On venlafaxine and still awake at 4 again.", "Insomnia"),
+    ],
+)
+def test_adverse_event_general_symptom_vocabulary(knowledge, text, term):
+    ae = hit(run(knowledge, text), "ADVERSE_EVENT")
+    assert any(term in t for t in ae.details["elements"]["event"])
+
+
+def test_adverse_event_recognises_common_drug_misspellings_and_hyphenated_names(
+    knowledge,
+):
+    ae = hit(run(knowledge, "trazadone gave me the worst hangover"), "ADVERSE_EVENT")
+    assert "trazodone" in ae.details["elements"]["product"]
+    ae = hit(
+        run(knowledge, "this quetiapine-dry-mouth is getting old, I hate it"),
+        "ADVERSE_EVENT",
+    )
+    assert "quetiapine" in [e.text.lower() for e in ae.evidence]
+
+
+def test_a_first_person_statement_ending_in_a_question_mark_still_counts(knowledge):
+    assert "ADVERSE_EVENT" in codes(run(knowledge, "prozac makes me so dizzy ?"))
+    assert "ADVERSE_EVENT" not in codes(
+        run(knowledge, "does anyone get dizzy on prozac?")
+    )
+
+
+def test_a_first_person_account_of_a_named_drug_is_flagged_for_review(knowledge):
+    text = "Three days off sertraline and I am not myself at all."
+    ae = hit(run(knowledge, text), "ADVERSE_EVENT")
+    assert ae.details["elements"]["patient"] == "the author"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My doctor switched me to sertraline this week.",
+        "I love my new sertraline routine, so glad I started.",
+        "I'm a paid speaker for the maker of sertraline; I think it is underused.",
+        "I put every patient with panic disorder on sertraline.",
+    ],
+)
+def test_a_first_person_account_skips_logistics_praise_and_trade_talk(knowledge, text):
+    assert "ADVERSE_EVENT" not in codes(run(knowledge, text))
