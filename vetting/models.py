@@ -1,1 +1,199 @@
-"""Models of the vetting app (see DESIGN.md section 3); added by the issues that need them."""
+"""Models of the vetting app (DESIGN.md section 3): programs and their scores.
+
+Vetting cases, sign-offs, the audit trail and alerts come with the workflow issue.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from common.models import TimeStampedModel
+
+
+def default_weights() -> dict:
+    from vetting.scoring.weights import DEFAULT_WEIGHTS
+
+    return dict(DEFAULT_WEIGHTS)
+
+
+def default_platforms() -> list:
+    return ["bluesky", "mastodon"]
+
+
+class Program(TimeStampedModel):
+    """One brief: a therapeutic area, products and target specialties that candidates
+    are scored for, with its weights, gates, window and members (who may see it)."""
+
+    name = models.CharField(max_length=160, unique=True)
+    slug = models.SlugField(max_length=160, unique=True)
+    description = models.TextField(blank=True)
+    therapeutic_area = models.ForeignKey(
+        "influencers.TherapeuticArea", on_delete=models.PROTECT, related_name="programs"
+    )
+    products = models.ManyToManyField(
+        "compliance.Product", blank=True, related_name="programs"
+    )
+    target_specialties = models.ManyToManyField(
+        "influencers.Specialty", blank=True, related_name="programs"
+    )
+    platforms = models.JSONField(default=default_platforms, blank=True)
+    follower_min = models.PositiveIntegerField(default=1_000)
+    follower_max = models.PositiveIntegerField(default=50_000)
+    weights = models.JSONField(default=default_weights, blank=True)
+    link_confidence_min = models.FloatField(default=0.8)
+    block_open_critical = models.BooleanField(default=True)
+    window_days = models.PositiveIntegerField(default=180)
+    # the window ends at this time; empty = now (the demo world pins its own)
+    window_end = models.DateTimeField(null=True, blank=True)
+    drift_threshold = models.FloatField(default=0.15)
+    is_active = models.BooleanField(default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="programs"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(follower_min__lte=models.F("follower_max")),
+                name="program_follower_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(link_confidence_min__gte=0, link_confidence_min__lte=1),
+                name="program_link_confidence_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1), name="program_window_days_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScoringRun(TimeStampedModel):
+    """One scoring of one program: inputs hash, version, parameters, timings, counts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        SKIPPED = "skipped", "Skipped (inputs unchanged)"
+        FAILED = "failed", "Failed"
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="scoring_runs"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    scoring_version = models.CharField(max_length=20)
+    input_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    parts_total = models.PositiveIntegerField(default=0)
+    parts_done = models.PositiveIntegerField(default=0)
+    accounts_scored = models.PositiveIntegerField(default=0)
+    edges = models.PositiveIntegerField(default=0)
+    timings = models.JSONField(default=dict, blank=True)  # step -> seconds
+    quality = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program"],
+                condition=Q(status__in=["pending", "running"]),
+                name="scoring_run_one_active_per_program",
+            ),
+            models.CheckConstraint(
+                condition=Q(parts_done__lte=models.F("parts_total")),
+                name="scoring_run_parts_done_le_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"scoring #{self.pk} {self.program_id} {self.status}"
+
+
+class InfluencerScore(models.Model):
+    """One account (linked to a clinician or not) in one program for one scoring run:
+    every score of DESIGN 5, the composite and each component's contribution."""
+
+    run = models.ForeignKey(
+        ScoringRun, on_delete=models.CASCADE, related_name="scores", db_constraint=False
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="scores", db_constraint=False
+    )
+    account = models.ForeignKey(
+        "influencers.SocialAccount",
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_constraint=False,
+    )
+    clinician = models.ForeignKey(
+        "influencers.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scores",
+        db_constraint=False,
+    )
+    specialty_code = models.CharField(max_length=10, blank=True)
+    as_of = models.DateTimeField()
+    scoring_version = models.CharField(max_length=20)
+    followers = models.PositiveIntegerField(default=0)
+    # the components of the composite, each in [0, 1] (null = not computable)
+    alignment = models.FloatField(null=True)
+    trust_density = models.FloatField(null=True)
+    peer_influence = models.FloatField(null=True)
+    engagement_quality = models.FloatField(null=True)
+    authenticity = models.FloatField(null=True)
+    longevity = models.FloatField(null=True)
+    spread = models.FloatField(null=True)
+    community = models.FloatField(null=True)
+    compliance = models.FloatField(null=True)  # 1 = no risk
+    composite = models.FloatField(null=True)
+    rank = models.PositiveIntegerField(null=True)  # by composite within the program
+    specialty_rank = models.PositiveIntegerField(null=True)
+    gates_passed = models.BooleanField(default=False)
+    gate_failures = models.JSONField(default=list, blank=True)
+    authenticity_flagged = models.BooleanField(default=False)
+    contributions = models.JSONField(
+        default=dict, blank=True
+    )  # component -> weight*value
+    details = models.JSONField(default=dict, blank=True)  # every sub-score and evidence
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "account"], name="influencer_score_one_per_run_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(composite__isnull=True)
+                | Q(composite__gte=0, composite__lte=1),
+                name="influencer_score_composite_0_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program", "run", "rank"]),
+            models.Index(fields=["account", "program"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.program_id}: {self.composite}"

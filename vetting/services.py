@@ -1,15 +1,27 @@
-"""Writes for the vetting app. For now: users and their roles (DESIGN 7)."""
+"""Writes for the vetting app: users and their roles (DESIGN 7), programs and
+scoring runs (DESIGN 5)."""
 
 from __future__ import annotations
 
+import math
+import pickle
+import shutil
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from vetting.constants import DEMO_USERS, ROLE_ADMIN, ROLES, demo_password
+from vetting.models import InfluencerScore, Program, ScoringRun
+from vetting.scoring.weights import COMPONENTS, DEFAULT_WEIGHTS, SCORING_VERSION
 
 # Demo users carry an address in this reserved (RFC 2606) domain, so they can be told
 # apart from a real account that happens to be called "admin" (see vetting.checks).
@@ -162,3 +174,483 @@ def demo_users_ensure() -> list[DemoUserResult]:
             )
         )
     return results
+
+
+# --- programs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    slug: str
+    name: str
+    area: str
+    products: tuple[str, ...]
+    specialties: tuple[str, ...]
+    description: str
+
+
+DEMO_PROGRAMS = (
+    ProgramSpec(
+        "eliquis-afib-2025",
+        "ELIQUIS: anticoagulation educators",
+        "anticoagulation",
+        ("ELIQUIS",),
+        (
+            "207RC0000X",
+            "207RH0003X",
+            "207RX0202X",
+            "207R00000X",
+            "207Q00000X",
+            "183500000X",
+        ),
+        "Clinicians who teach peers about stroke prevention in atrial fibrillation "
+        "and VTE treatment, for a medical-education programme on apixaban.",
+    ),
+    ProgramSpec(
+        "humira-immunology-2025",
+        "HUMIRA: immunology voices",
+        "immunology",
+        ("HUMIRA",),
+        (
+            "207RR0500X",
+            "207RG0100X",
+            "207N00000X",
+            "207R00000X",
+            "207Q00000X",
+            "183500000X",
+        ),
+        "Rheumatologists, gastroenterologists and dermatologists with credibility "
+        "on biologic therapy, for an advisory and peer-education programme.",
+    ),
+    ProgramSpec(
+        "lipitor-lipids-2025",
+        "LIPITOR: lipid management",
+        "lipids",
+        ("LIPITOR",),
+        (
+            "207RC0000X",
+            "207RE0101X",
+            "207R00000X",
+            "207Q00000X",
+            "183500000X",
+            "363LF0000X",
+            "363L00000X",
+            "363A00000X",
+        ),
+        "Primary-care and cardiometabolic clinicians, pharmacists and NPs who "
+        "discuss cholesterol and statin therapy with peers.",
+    ),
+)
+
+
+def program_upsert(
+    *,
+    slug: str,
+    name: str,
+    area_slug: str,
+    product_brands: Iterable[str] = (),
+    specialty_codes: Iterable[str] = (),
+    description: str = "",
+    window_end: datetime | None = None,
+    members: Iterable = (),
+) -> Program:
+    """Create or update a program by slug (idempotent)."""
+    from compliance.models import Product
+    from influencers.models import Specialty, TherapeuticArea
+
+    area = TherapeuticArea.objects.get(slug=area_slug)
+    with transaction.atomic():
+        program = Program.objects.filter(slug=slug).first() or Program(slug=slug)
+        program.name = name
+        program.description = description
+        program.therapeutic_area = area
+        program.window_end = window_end
+        program.full_clean()
+        program.save()
+        brands = [b.upper() for b in product_brands]
+        program.products.set(
+            [p for p in Product.objects.all() if p.brand_name.upper() in brands]
+        )
+        program.target_specialties.set(
+            Specialty.objects.filter(code__in=list(specialty_codes))
+        )
+        if members:
+            program.members.add(*members)
+    return program
+
+
+def demo_programs_ensure(*, window_end: datetime | None) -> list[Program]:
+    """The three demo programs (ELIQUIS, HUMIRA, LIPITOR) with every demo user as a
+    member, their window ending where the demo world's does."""
+    User = get_user_model()
+    members = list(User.objects.filter(username__in=list(DEMO_USERS)))
+    return [
+        program_upsert(
+            slug=spec.slug,
+            name=spec.name,
+            area_slug=spec.area,
+            product_brands=spec.products,
+            specialty_codes=spec.specialties,
+            description=spec.description,
+            window_end=window_end,
+            members=members,
+        )
+        for spec in DEMO_PROGRAMS
+    ]
+
+
+def program_params(program: Program, *, now: datetime | None = None):
+    """The program as ``ScoringParams`` (window from ``window_end`` or now)."""
+    from vetting.scoring.frames import ScoringParams
+
+    end = program.window_end or (now or timezone.now())
+    codes = tuple(sorted(program.target_specialties.values_list("code", flat=True)))
+    classes = tuple(
+        sorted(
+            {
+                c
+                for c in program.target_specialties.values_list(
+                    "classification", flat=True
+                )
+                if c
+            }
+        )
+    )
+    weights = {c: float(program.weights.get(c, DEFAULT_WEIGHTS[c])) for c in COMPONENTS}
+    return ScoringParams(
+        window_start=end - timedelta(days=program.window_days),
+        window_end=end,
+        target_specialties=codes,
+        target_classifications=classes,
+        platforms=tuple(program.platforms or ()),
+        follower_min=program.follower_min,
+        follower_max=program.follower_max,
+        weights=weights,
+        link_confidence_min=program.link_confidence_min,
+        block_open_critical=program.block_open_critical,
+    )
+
+
+# --- scoring runs ---------------------------------------------------------------------
+
+
+def _work_dir(run_id: int) -> Path:
+    return Path(settings.SCORING_WORK_DIR) / f"run-{run_id}"
+
+
+def scoring_run_create(
+    *, program: Program, requested_by=None
+) -> tuple[ScoringRun, bool]:
+    """A pending run of ``program``, or the one already pending/running (one active
+    run per program, by constraint). Returns ``(run, created)``."""
+    with transaction.atomic():
+        active = (
+            ScoringRun.objects.select_for_update()
+            .filter(program=program, status__in=["pending", "running"])
+            .first()
+        )
+        if active:
+            return active, False
+        run = ScoringRun(
+            program=program,
+            scoring_version=SCORING_VERSION,
+            requested_by=requested_by,
+        )
+        run.full_clean()
+        run.save()
+        return run, True
+
+
+@dataclass
+class PreparedRun:
+    run: ScoringRun
+    skipped: bool
+    parts: list  # [(key, n_accounts)]
+
+
+def scoring_run_prepare(*, run_id: int) -> PreparedRun:
+    """Claim a pending run, load its inputs from PostgreSQL and hash them. When the
+    hash equals the last succeeded run's, mark the run SKIPPED. Otherwise save the
+    inputs to the run's work directory and split the candidates into parts (one per
+    specialty, plus chunks of unlinked ones)."""
+    from vetting.inputs import scoring_inputs_load
+    from vetting.scoring.pipeline import candidates, parts
+
+    claimed = ScoringRun.objects.filter(pk=run_id, status="pending").update(
+        status="running", started_at=timezone.now()
+    )
+    run = ScoringRun.objects.select_related("program__therapeutic_area").get(pk=run_id)
+    if not claimed:
+        return PreparedRun(run, run.status == "skipped", [])
+    program = run.program
+    params = program_params(program)
+    area = program.therapeutic_area
+    started = time.perf_counter()
+    loaded = scoring_inputs_load(
+        params=params, lexicon=list(area.lexicon), hashtags=list(area.hashtags)
+    )
+    load_seconds = time.perf_counter() - started
+    run.input_hash = loaded.input_hash
+    run.window_start, run.window_end = params.window_start, params.window_end
+    run.parameters = {
+        "target_specialties": list(params.target_specialties),
+        "platforms": list(params.platforms),
+        "follower_min": params.follower_min,
+        "follower_max": params.follower_max,
+        "weights": params.weights,
+        "link_confidence_min": params.link_confidence_min,
+        "inputs": loaded.counts,
+    }
+    run.edges = loaded.counts["edges"]
+    run.timings = {"load": round(load_seconds, 3)}
+    previous = (
+        ScoringRun.objects.filter(program=program, status="succeeded")
+        .exclude(pk=run.pk)
+        .order_by("-finished_at")
+        .first()
+    )
+    if previous and previous.input_hash == loaded.input_hash:
+        run.status = ScoringRun.Status.SKIPPED
+        run.finished_at = timezone.now()
+        run.accounts_scored = previous.accounts_scored
+        run.save()
+        return PreparedRun(run, True, [])
+    chosen = candidates(loaded.inputs, params)
+    split = parts(loaded.inputs, chosen)
+    work = _work_dir(run.pk)
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = work / "inputs.pkl.part"
+    with tmp.open("wb") as handle:
+        pickle.dump(
+            {"inputs": loaded.inputs, "params": params, "parts": split},
+            handle,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+    tmp.replace(work / "inputs.pkl")
+    run.parts_total = len(split)
+    run.parts_done = 0
+    run.timings["prepare"] = round(time.perf_counter() - started, 3)
+    run.save()
+    return PreparedRun(run, False, [(p.key, len(p.accounts)) for p in split])
+
+
+def _load_work(run_id: int) -> dict:
+    with (_work_dir(run_id) / "inputs.pkl").open("rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - our own file, written by prepare
+
+
+def scoring_run_part(*, run_id: int, key: str) -> bool:
+    """Compute every score for one part of a run, save it next to the inputs and
+    count it done. Returns True for exactly one call: the one that completed the
+    last part (its caller finishes the run). Idempotent: a part already saved is
+    neither computed nor counted again."""
+    import os
+
+    from vetting.scoring.pipeline import score_part
+
+    work = _work_dir(run_id)
+    target = work / f"part-{key.replace(':', '_')}.pkl"
+    if target.exists():
+        return False
+    data = _load_work(run_id)
+    part = next(p for p in data["parts"] if p.key == key)
+    started = time.perf_counter()
+    scores = score_part(data["inputs"], data["params"], part.accounts)
+    scores.attrs["seconds"] = time.perf_counter() - started
+    tmp = target.with_suffix(f".{os.getpid()}.part")
+    scores.to_pickle(tmp)
+    try:
+        os.link(tmp, target)  # fails if another delivery saved it first
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE vetting_scoringrun SET parts_done = parts_done + 1, "
+            "updated_at = now() WHERE id = %s RETURNING parts_done, parts_total",
+            [run_id],
+        )
+        done, total = cursor.fetchone()
+    return done == total
+
+
+def scoring_run_finish(*, run_id: int) -> ScoringRun:
+    """Combine the parts: composite, gates, ranks; write the ``InfluencerScore`` rows
+    of the run in one COPY; mark it SUCCEEDED and remove the work directory."""
+    import pandas as pd
+
+    from vetting.scoring.pipeline import composite_scores
+
+    run = ScoringRun.objects.select_related("program").get(pk=run_id)
+    if run.status != ScoringRun.Status.RUNNING:
+        return run
+    data = _load_work(run_id)
+    work = _work_dir(run_id)
+    started = time.perf_counter()
+    frames = [pd.read_pickle(path) for path in sorted(work.glob("part-*.pkl"))]
+    part_seconds = sum(f.attrs.get("seconds", 0.0) for f in frames)
+    scores = pd.concat(frames) if frames else pd.DataFrame()
+    if len(scores):
+        scores = composite_scores(scores, data["inputs"], data["params"])
+    combine = time.perf_counter() - started
+    written = _scores_write(run, scores, as_of=data["params"].window_end)
+    with transaction.atomic():
+        run = ScoringRun.objects.select_for_update().get(pk=run_id)
+        run.accounts_scored = written
+        run.status = ScoringRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.timings = {
+            **run.timings,
+            "parts_cpu": round(part_seconds, 3),
+            "combine": round(combine, 3),
+            "write": round(time.perf_counter() - started - combine, 3),
+            "total": round((run.finished_at - run.started_at).total_seconds(), 3),
+        }
+        run.save()
+    shutil.rmtree(work, ignore_errors=True)
+    return run
+
+
+def scoring_run_fail(*, run_id: int, error: str) -> None:
+    ScoringRun.objects.filter(pk=run_id, status__in=["pending", "running"]).update(
+        status="failed", error=error[:5000], finished_at=timezone.now()
+    )
+    shutil.rmtree(_work_dir(run_id), ignore_errors=True)
+
+
+_SCORE_COLUMNS = (
+    "run_id",
+    "program_id",
+    "account_id",
+    "clinician_id",
+    "specialty_code",
+    "as_of",
+    "scoring_version",
+    "followers",
+    *COMPONENTS,
+    "composite",
+    "rank",
+    "specialty_rank",
+    "gates_passed",
+    "gate_failures",
+    "authenticity_flagged",
+    "contributions",
+    "details",
+)
+
+
+def _num(value) -> float | None:
+    """A JSON/SQL-safe float (None for NaN)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _num(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
+    """Insert the run's scores with COPY (the run's rows never exist before)."""
+    import orjson
+
+    if scores is None or len(scores) == 0:
+        return 0
+    detail_columns = [
+        c
+        for c in scores.columns
+        if c
+        not in {
+            "gate_failures",
+            "gates_passed",
+            "rank",
+            "specialty_rank",
+            "followers",
+            "specialty",
+            "clinician_id",
+            "composite",
+        }
+        and not c.startswith("contribution_")
+        and not c.startswith("value_")
+    ]
+    columns = ", ".join(_SCORE_COLUMNS)
+    flagged = scores.get("flagged")
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY vetting_influencerscore ({columns}) FROM STDIN") as copy,
+        ):
+            records = scores.to_dict("index")
+            for account_id, row in records.items():
+                specialty_rank = row.get("specialty_rank")
+                copy.write_row(
+                    (
+                        run.pk,
+                        run.program_id,
+                        int(account_id),
+                        int(row["clinician_id"]) if row["clinician_id"] >= 0 else None,
+                        row["specialty"],
+                        as_of,
+                        SCORING_VERSION,
+                        int(row["followers"]),
+                        *(_num(row[f"value_{c}"]) for c in COMPONENTS),
+                        _num(row["composite"]),
+                        int(row["rank"]),
+                        _int_or_none(specialty_rank),
+                        bool(row["gates_passed"]),
+                        orjson.dumps(list(row["gate_failures"])).decode(),
+                        bool(flagged[account_id]) if flagged is not None else False,
+                        orjson.dumps(
+                            {c: _num(row[f"contribution_{c}"]) for c in COMPONENTS}
+                        ).decode(),
+                        orjson.dumps(
+                            {c: _jsonable(row[c]) for c in detail_columns}
+                        ).decode(),
+                    )
+                )
+    return len(scores)
+
+
+def _int_or_none(value) -> int | None:
+    number = _num(value) if value is not None and str(value) != "<NA>" else None
+    return None if number is None else int(number)
+
+
+def scoring_latest_run(program: Program) -> ScoringRun | None:
+    """The program's latest succeeded run (the scores pages show)."""
+    return (
+        ScoringRun.objects.filter(program=program, status="succeeded")
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def scores_for_run(run: ScoringRun):
+    return InfluencerScore.objects.filter(run=run)

@@ -363,3 +363,15 @@ def check_coi(
             )
         )
     return hits
+
+
+def sponsorship_status(text: str) -> tuple[bool, bool]:
+    """``(sponsored, clearly_disclosed)`` for one post's text, without the product
+    dictionary: sponsored when it carries a disclosure or a sponsorship signal;
+    clearly disclosed when a disclosure is conspicuous (not below the fold, not buried
+    in hashtags). The scoring of the disclosure rate on sponsored posts reads this."""
+    doc = Doc(text)
+    found = disclosures(doc)
+    sponsored = bool(found) or _SIGNAL.search(doc.text) is not None
+    disclosed = any(where == "conspicuous" for _, where in found)
+    return sponsored, disclosed

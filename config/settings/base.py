@@ -126,7 +126,8 @@ LISTENING_LIVE_CALLS = env_bool("LISTENING_LIVE_CALLS", False)
 # Celery task names queued (by name, after commit) when an ingest run created or
 # changed posts: later apps register their scans and scoring here.
 LISTENING_POST_INGEST_TASKS = env_list(
-    "LISTENING_POST_INGEST_TASKS", ["compliance.tasks.posts_scan"]
+    "LISTENING_POST_INGEST_TASKS",
+    ["compliance.tasks.posts_scan", "vetting.tasks.programs_score_soon"],
 )
 LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
 LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)
@@ -178,7 +179,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "listening.tasks.ingest_runs_recover_stale",
         "schedule": 300.0,
     },
+    # Score the active programs whose inputs changed (a run with unchanged inputs is
+    # recorded as skipped); ingestion also triggers this after each run.
+    "vetting-score-programs": {
+        "task": "vetting.tasks.programs_score_soon",
+        "schedule": 3600.0,
+    },
 }
+
+# --- Scoring (vetting) ---------------------------------------------------------------
+# Where a scoring run keeps its inputs and per-specialty parts between tasks. With
+# workers on several machines this must be a shared volume.
+SCORING_WORK_DIR = Path(
+    env_str("SCORING_WORK_DIR", str(BASE_DIR / ".peerproof" / "scoring"))
+)
+# Seconds the post-ingest trigger waits before scoring the active programs (ingest
+# runs arriving meanwhile fold into the same scoring).
+SCORING_DEBOUNCE_SECONDS = env_int("SCORING_DEBOUNCE_SECONDS", 30)
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -89,6 +89,14 @@ ACCOUNT_STAGE_COLUMNS = (
     "has_counters",
     "observed_at",
 )
+ACCOUNT_OBSERVATION_STAGE_COLUMNS = (
+    "platform",
+    "external_id",
+    "followers_count",
+    "following_count",
+    "posts_count",
+    "observed_at",
+)
 INTERACTION_STAGE_COLUMNS = (
     "platform",
     "kind",
@@ -208,6 +216,9 @@ class Batch:
         default_factory=dict
     )
     quarantine: list[QuarantineItem] = field(default_factory=list)
+    # every observation of an account's counters (platform, id, followers, following,
+    # posts, observed): the growth history, kept apart from the merged account
+    observations: set[tuple] = field(default_factory=set)
     account_rows: list[str] | None = None  # set by close()
     _observed: datetime | None = None
     _observed_text: str = ""
@@ -276,6 +287,17 @@ class Batch:
             or record.posts_count is not None
         )
         verified = record.is_verified if has_counters or record.is_verified else None
+        if has_counters:
+            self.observations.add(
+                (
+                    record.platform,
+                    record.external_id,
+                    record.followers_count,
+                    record.following_count,
+                    record.posts_count,
+                    self._observed,
+                )
+            )
         new = [*values[:8], verified, has_counters, self._observed]
         old = self.accounts.get(key)
         if old is None:
@@ -329,6 +351,16 @@ class Batch:
                 f"{key[0]}\t{copy_escape(key[1])}{stub_tail}{self._observed_text}\n"
             )
         return lines
+
+    def observation_lines(self) -> list[str]:
+        """COPY lines of every counters observation (for the growth history)."""
+        return [
+            _copy_fields((platform, external_id))
+            + f"\t{_num(f)}\t{_num(g)}\t{_num(p)}\t{observed.isoformat()}\n"
+            for platform, external_id, f, g, p, observed in sorted(
+                self.observations, key=lambda o: (o[0], o[1], o[5])
+            )
+        ]
 
     # --- posts ---------------------------------------------------------------------
     def add_post(self, record: PostRecord, latest: datetime | None = None) -> None:

@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 
 from listening import constants as c
 from listening.ingest.batch import (
+    ACCOUNT_OBSERVATION_STAGE_COLUMNS,
     ACCOUNT_STAGE_COLUMNS,
     INTERACTION_STAGE_COLUMNS,
     NULL,
@@ -67,12 +68,16 @@ CREATE TEMP TABLE IF NOT EXISTS pp_stage_postkey_v1 (
     platform text, external_id text, author_external_id text,
     content_sha256 text, metrics_sha256 text, observed_at timestamptz
 );
+CREATE TEMP TABLE IF NOT EXISTS pp_stage_account_obs_v1 (
+    platform text, external_id text, followers_count integer,
+    following_count integer, posts_count integer, observed_at timestamptz
+);
 CREATE TEMP TABLE IF NOT EXISTS pp_stage_interaction_v2 (
     platform text, kind text, actor_external_id text, target_external_id text,
     post_external_id text, occurred_at timestamptz
 );
 TRUNCATE pp_stage_account_v2, pp_stage_post_v2, pp_stage_postkey_v1,
-    pp_stage_interaction_v2;
+    pp_stage_interaction_v2, pp_stage_account_obs_v1;
 """
 
 # Lookups: a batch is a few thousand staged rows, each matched to the big tables by
@@ -180,6 +185,49 @@ WITH src AS (
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
     (SELECT count(*) FROM snap)
 FROM up
+"""
+
+# Account history: a batch may hold several observations of one account (a recording
+# of profile calls made at different times, a backfill), and a later batch may bring
+# older ones. ACCOUNT_UPSERT keeps the latest; this adds a snapshot for each
+# observation older than the account's latest snapshot whose counters differ from
+# the observation before it, so growth curves keep every step. Idempotent: a
+# snapshot already stored at that time is not added again.
+ACCOUNT_HISTORY_SNAPSHOTS = """
+WITH obs AS (
+    SELECT DISTINCT ON (s.platform, s.external_id, s.observed_at)
+        s.platform, s.external_id, s.observed_at,
+        s.followers_count, s.following_count, s.posts_count
+    FROM pp_stage_account_obs_v1 s
+    WHERE s.followers_count IS NOT NULL AND s.observed_at IS NOT NULL
+    ORDER BY s.platform, s.external_id, s.observed_at
+), seq AS (
+    SELECT obs.*,
+        lag(ROW(followers_count, following_count, posts_count)) OVER w AS prev
+    FROM obs
+    WINDOW w AS (PARTITION BY platform, external_id ORDER BY observed_at)
+)
+INSERT INTO listening_metricsnapshot (
+    account_id, post_id, captured_at, followers, following, posts_count, run_id
+)
+SELECT a.id, NULL, seq.observed_at, seq.followers_count, seq.following_count,
+    seq.posts_count, %(run_id)s
+FROM seq
+JOIN LATERAL (
+    SELECT a.id FROM influencers_socialaccount a
+    WHERE a.platform = seq.platform AND a.external_id = seq.external_id LIMIT 1
+) a ON true
+WHERE seq.observed_at < COALESCE((
+        SELECT max(m.captured_at) FROM listening_metricsnapshot m
+        WHERE m.account_id = a.id
+    ), '-infinity'::timestamptz)
+    AND (seq.prev IS NULL
+         OR seq.prev IS DISTINCT FROM
+            ROW(seq.followers_count, seq.following_count, seq.posts_count))
+    AND NOT EXISTS (
+        SELECT 1 FROM listening_metricsnapshot m
+        WHERE m.account_id = a.id AND m.captured_at = seq.observed_at
+    )
 """
 
 # Posts, step 1: which staged posts are new, and which changed? Only keys and hashes
@@ -584,6 +632,16 @@ def batch_upsert(
             t = _tick("account_copy", t)
             cur.execute(ACCOUNT_UPSERT, params)
             created, updated, snaps = cur.fetchone()
+            observations = batch.observation_lines()
+            if observations:
+                _copy(
+                    cur,
+                    "pp_stage_account_obs_v1",
+                    ACCOUNT_OBSERVATION_STAGE_COLUMNS,
+                    observations,
+                )
+                cur.execute(ACCOUNT_HISTORY_SNAPSHOTS, params)
+                snaps += cur.rowcount
             t = _tick("account_upsert", t)
             counts.accounts_created, counts.accounts_updated = created, updated
             counts.snapshots += snaps

@@ -7,13 +7,17 @@ STEPS = (
     "load_nucc",
     "load_medicare_crosswalk",
     "load_nppes_api",
+    "load_therapeutic_areas",
     "load_spl_labels",
     "load_open_payments",
 )
 
 
 class Command(BaseCommand):
-    help = "Load NUCC, the Medicare crosswalk, NPPES API records, SPL labels and Open Payments."
+    help = (
+        "Load NUCC, the Medicare crosswalk, NPPES API records, therapeutic areas, "
+        "SPL labels and Open Payments."
+    )
 
     def handle(self, *args, **options):
         for step in STEPS:
