@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from compliance.loaders.open_payments import payments_link_clinicians, payments_load
@@ -21,6 +22,7 @@ from influencers.loaders.nppes_api import clinicians_load_from_api_responses
 from influencers.services import clinicians_mark_generated
 from listening import services as listening_services
 from listening.models import IngestRun, Source
+from vetting.services import demo_programs_ensure
 
 # Order matters only for readability of the runs page: profiles first, then the posts,
 # then the engagement that refers to them. The pipeline resolves any order.
@@ -36,6 +38,7 @@ class DemoWorldResult:
     runs: list[int] = field(default_factory=list)
     skipped_recordings: int = 0
     failed_runs: list[int] = field(default_factory=list)
+    scoring_runs: list[int] = field(default_factory=list)
 
 
 def demo_world_recordings(world_dir: Path) -> list[Path]:
@@ -101,6 +104,9 @@ def demo_world_load(
     for csv_path in sorted((world_dir / "payments").glob("*.csv")):
         say(payments_load(path=csv_path).summary())
     say(f"linked {payments_link_clinicians()} payments to clinicians")
+    window_end = _window_end(world_dir)
+    programs = demo_programs_ensure(window_end=window_end)
+    say(f"{len(programs)} demo programs, window ending {window_end:%Y-%m-%d}")
 
     started = time.monotonic()
     for path in demo_world_recordings(world_dir):
@@ -130,7 +136,70 @@ def demo_world_load(
             f"ingested {len(result.runs)} recordings in {time.monotonic() - started:.1f} s"
         )
         _wait_for_scans(result.runs, timeout=timeout, say=say)
+    _link_accounts(timeout=timeout, say=say)
+    result.scoring_runs = _score_programs(programs, timeout=timeout, say=say)
     return result
+
+
+def _window_end(world_dir: Path) -> datetime:
+    summary = json.loads((world_dir / "summary.json").read_text())
+    return datetime.fromisoformat(summary["window"]["end"].replace("Z", "+00:00"))
+
+
+def _link_accounts(*, timeout: float, say: Callable) -> None:
+    """Link the world's accounts to clinicians on the worker and wait."""
+    from influencers.tasks import accounts_link
+
+    started = time.monotonic()
+    report = accounts_link.delay().get(timeout=timeout)
+    say(
+        f"identity links: {report.get('linked', 0)} linked, "
+        f"{report.get('unchanged', 0)} unchanged "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+
+
+def _score_programs(programs, *, timeout: float, say: Callable) -> list[int]:
+    """Score every demo program on the worker (after links and scans) and wait.
+
+    Runs the ingest hook queued meanwhile are waited for first, so the run made here
+    sees the final links and findings; with unchanged inputs it is recorded as
+    skipped."""
+    from vetting.models import ScoringRun
+    from vetting.services import scoring_run_create
+    from vetting.tasks import scoring_run_execute
+
+    started = time.monotonic()
+    _wait_for_scoring(programs, timeout=timeout, pending_too=False)
+    run_ids = []
+    for program in programs:
+        run, _ = scoring_run_create(program=program)
+        if run.status == ScoringRun.Status.PENDING:
+            scoring_run_execute.delay(run_id=run.pk)
+        run_ids.append(run.pk)
+    _wait_for_scoring(programs, timeout=timeout, pending_too=True)
+    for run in ScoringRun.objects.filter(pk__in=run_ids).select_related("program"):
+        say(
+            f"scored {run.program.name}: {run.status}, {run.accounts_scored} "
+            f"candidates, {run.edges} engagement edges"
+            + (f" ({run.error})" if run.error else "")
+        )
+    say(f"scoring took {time.monotonic() - started:.1f} s")
+    return run_ids
+
+
+def _wait_for_scoring(programs, *, timeout: float, pending_too: bool) -> None:
+    from vetting.models import ScoringRun
+
+    states = ["running", "pending"] if pending_too else ["running"]
+    deadline = time.monotonic() + timeout
+    while ScoringRun.objects.filter(program__in=programs, status__in=states).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"scoring did not finish within {timeout:.0f} s: is a Celery worker "
+                "consuming the 'score' queue?"
+            )
+        time.sleep(0.25)
 
 
 def _wait_for_run(run_id: int, *, timeout: float) -> IngestRun:

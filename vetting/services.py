@@ -364,6 +364,7 @@ def scoring_run_create(
 @dataclass
 class PreparedRun:
     run: ScoringRun
+    claimed: bool  # False: another delivery already prepared (or ran) it
     skipped: bool
     parts: list  # [(key, n_accounts)]
 
@@ -381,7 +382,7 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     )
     run = ScoringRun.objects.select_related("program__therapeutic_area").get(pk=run_id)
     if not claimed:
-        return PreparedRun(run, run.status == "skipped", [])
+        return PreparedRun(run, False, run.status == "skipped", [])
     program = run.program
     params = program_params(program)
     area = program.therapeutic_area
@@ -414,7 +415,7 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
         run.finished_at = timezone.now()
         run.accounts_scored = previous.accounts_scored
         run.save()
-        return PreparedRun(run, True, [])
+        return PreparedRun(run, True, True, [])
     chosen = candidates(loaded.inputs, params)
     split = parts(loaded.inputs, chosen)
     work = _work_dir(run.pk)
@@ -431,7 +432,7 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     run.parts_done = 0
     run.timings["prepare"] = round(time.perf_counter() - started, 3)
     run.save()
-    return PreparedRun(run, False, [(p.key, len(p.accounts)) for p in split])
+    return PreparedRun(run, True, False, [(p.key, len(p.accounts)) for p in split])
 
 
 def _load_work(run_id: int) -> dict:
@@ -654,3 +655,18 @@ def scoring_latest_run(program: Program) -> ScoringRun | None:
 
 def scores_for_run(run: ScoringRun):
     return InfluencerScore.objects.filter(run=run)
+
+
+def scoring_run_inline(*, run_id: int) -> ScoringRun:
+    """Prepare, compute every part and finish a run in this process (the command's
+    ``--inline``, the benchmark and tests without a worker)."""
+    try:
+        prepared = scoring_run_prepare(run_id=run_id)
+        if prepared.claimed and not prepared.skipped:
+            for key, _size in prepared.parts:
+                scoring_run_part(run_id=run_id, key=key)
+            scoring_run_finish(run_id=run_id)
+    except Exception as exc:
+        scoring_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    return ScoringRun.objects.get(pk=run_id)

@@ -55,9 +55,11 @@ def scoring_run_execute(run_id: int) -> dict[str, Any]:
     except Exception as exc:
         services.scoring_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
+    if not prepared.claimed:
+        return {"run_id": run_id, "claimed": False}
     for key, _size in prepared.parts:
         scoring_run_part.delay(run_id=run_id, key=key)
-    if not prepared.skipped and not prepared.parts and prepared.run.status == "running":
+    if not prepared.skipped and not prepared.parts:
         scoring_run_finish.delay(run_id=run_id)  # no candidates: an empty run
     return {"run_id": run_id, "skipped": prepared.skipped, "parts": prepared.parts}
 

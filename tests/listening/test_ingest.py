@@ -569,3 +569,49 @@ def test_sharded_parsers_give_the_same_batches_in_file_order(tmp_path):
     ]
     assert posts == single and len(posts) == 35 * 3
     assert sum(len(b.quarantine) for b, _ in batches) == 1  # the broken line
+
+
+@pytest.mark.django_db
+def test_every_observation_of_an_accounts_counters_becomes_a_snapshot():
+    """A recording of profile calls made at three times, in one batch and in any
+    order, keeps the whole growth curve (not only the latest counters); a replay
+    and an older observation arriving later add nothing twice."""
+    times = [
+        datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=30 * i) for i in range(4)
+    ]
+    followers = [1000, 1010, 1700, 1720]  # a spike between the 2nd and 3rd
+    batch = Batch()
+    for when, count in reversed(list(zip(times[1:], followers[1:], strict=True))):
+        record = AccountRecordFactory.build(
+            external_id="did:plc:grower", followers_count=count
+        )
+        batch.add_page(_page([], [record]), observed_at=when)
+    with transaction.atomic():
+        counts = batch_upsert(batch, now=timezone.now(), run_id=None, source_id=None)
+    curve = list(
+        MetricSnapshot.objects.filter(account__external_id="did:plc:grower")
+        .order_by("captured_at")
+        .values_list("captured_at", "followers")
+    )
+    assert curve == list(zip(times[1:], followers[1:], strict=True))
+    assert counts.snapshots == 3
+    assert (
+        SocialAccount.objects.get(external_id="did:plc:grower").followers_count == 1720
+    )
+
+    # the same three again: nothing new; an older observation: one more point
+    again = Batch()
+    for when, count in zip(times, followers, strict=True):
+        record = AccountRecordFactory.build(
+            external_id="did:plc:grower", followers_count=count
+        )
+        again.add_page(_page([], [record]), observed_at=when)
+    with transaction.atomic():
+        batch_upsert(again, now=timezone.now(), run_id=None, source_id=None)
+    assert (
+        MetricSnapshot.objects.filter(account__external_id="did:plc:grower").count()
+        == 4
+    )
+    assert (
+        SocialAccount.objects.get(external_id="did:plc:grower").followers_count == 1720
+    )
