@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from common.pgcopy import copy_arrays, us_to_datetime
+from common.pgcopy import NAT, copy_arrays, us_to_datetime
 from compliance.rules.disclosure import sponsorship_status
 from vetting.scoring.frames import (
     INTERACTION_WEIGHTS,
@@ -67,9 +67,9 @@ def scoring_inputs_load(
         raw = cursor.connection  # psycopg connection: binary COPY
         with raw.cursor() as cur:
             accounts = _accounts(cur, platforms, params.link_confidence_min)
-            edges = _edges(cur, platforms, ws, we)
-            follows = _follows(cur, platforms)
             posts = _posts(cur, platforms, ws, we, lexicon, hashtags)
+            edges = _edges(cur, platforms, ws, we, posts.index.to_numpy())
+            follows = _follows(cur, platforms)
             snapshots = _snapshots(cur, platforms, we)
             findings = _findings(cur, platforms, ws, we)
             payments = _payments(cur)
@@ -191,18 +191,22 @@ def _accounts(cur, platforms: list[str], confidence_min: float) -> pd.DataFrame:
     return frame
 
 
-def _edges(cur, platforms: list[str], ws: datetime, we: datetime) -> pd.DataFrame:
+def _edges(
+    cur, platforms: list[str], ws: datetime, we: datetime, post_ids: np.ndarray
+) -> pd.DataFrame:
+    """Engagement in the window: timed edges by their time; untimed ones (Mastodon
+    favourites and boosts) when the post they concern is in the window (``post_ids``,
+    sorted). No join: a scan of the interactions, the rest in numpy."""
     sql = f"""
         SELECT i.actor_id::int8, i.target_id::int8, ({_KIND_SQL})::int2,
                CASE WHEN i.kind = 'mention' THEN -1
                     ELSE COALESCE(i.post_id, -1) END::int8,
                COALESCE(i.occurred_at, '-infinity'::timestamptz)
         FROM listening_interaction i
-        LEFT JOIN listening_post p ON p.id = i.post_id AND i.occurred_at IS NULL
         WHERE i.kind <> 'follow' AND i.platform = ANY(%s)
           AND i.actor_id <> i.target_id
           AND ((i.occurred_at >= %s AND i.occurred_at < %s)
-               OR (i.occurred_at IS NULL AND p.posted_at >= %s AND p.posted_at < %s))
+               OR (i.occurred_at IS NULL AND i.post_id IS NOT NULL))
     """
     cols = [
         ("actor", "int8"),
@@ -211,7 +215,18 @@ def _edges(cur, platforms: list[str], ws: datetime, we: datetime) -> pd.DataFram
         ("post_id", "int8"),
         ("occurred_at", "timestamptz"),
     ]
-    e = copy_arrays(cur, sql, cols, (platforms, ws, we, ws, we))
+    e = copy_arrays(cur, sql, cols, (platforms, ws, we))
+    untimed = e["occurred_at"] == NAT
+    if untimed.any():
+        pos = np.searchsorted(post_ids, e["post_id"])
+        pos = np.minimum(pos, max(len(post_ids) - 1, 0))
+        known = (
+            post_ids[pos] == e["post_id"]
+            if len(post_ids)
+            else np.zeros(len(pos), dtype=bool)
+        )
+        keep = ~untimed | known
+        e = {name: values[keep] for name, values in e.items()}
     kinds = np.asarray(KINDS, dtype=object)
     weights = np.asarray([INTERACTION_WEIGHTS[k] for k in KINDS])
     return pd.DataFrame(
