@@ -456,7 +456,7 @@ def scoring_run_part(*, run_id: int, key: str) -> bool:
     data = _load_work(run_id)
     part = next(p for p in data["parts"] if p.key == key)
     started = time.perf_counter()
-    scores = score_part(data["inputs"], data["params"], part.accounts)
+    scores = score_part(data["inputs"], data["params"], part.accounts, kind=part.kind)
     scores.attrs["seconds"] = time.perf_counter() - started
     tmp = target.with_suffix(f".{os.getpid()}.part")
     scores.to_pickle(tmp)
@@ -481,7 +481,12 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
     of the run in one COPY; mark it SUCCEEDED and remove the work directory."""
     import pandas as pd
 
-    from vetting.scoring.pipeline import composite_scores
+    from vetting.scoring.pipeline import (
+        ACTIVITY,
+        GRAPH,
+        combine_parts,
+        composite_scores,
+    )
 
     run = ScoringRun.objects.select_related("program").get(pk=run_id)
     if run.status != ScoringRun.Status.RUNNING:
@@ -489,9 +494,16 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
     data = _load_work(run_id)
     work = _work_dir(run_id)
     started = time.perf_counter()
-    frames = [pd.read_pickle(path) for path in sorted(work.glob("part-*.pkl"))]
+    frames = []
+    for path in sorted(work.glob("part-*.pkl")):
+        frame = pd.read_pickle(path)
+        frame.attrs["kind"] = (
+            GRAPH if path.name.startswith(f"part-{GRAPH}") else ACTIVITY
+        )
+        frames.append(frame)
     part_seconds = sum(f.attrs.get("seconds", 0.0) for f in frames)
-    scores = pd.concat(frames) if frames else pd.DataFrame()
+    chosen = next(p.accounts for p in data["parts"] if p.kind == ACTIVITY)
+    scores = combine_parts(frames, chosen)
     if len(scores):
         scores = composite_scores(scores, data["inputs"], data["params"])
     combine = time.perf_counter() - started

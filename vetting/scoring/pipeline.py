@@ -30,16 +30,23 @@ ENGINES = {
         "vetting.scoring.authenticity_ref",
     ),
 }
-UNLINKED = "unlinked"
 
 
 @dataclass(frozen=True)
 class Part:
-    """The accounts one scoring task computes: one specialty, or a chunk of the
-    candidates without one."""
+    """The work of one scoring task. ``graph`` parts compute the specialty-bound graph
+    scores (trust density, peer influence, communities) for the candidates of a group
+    of specialties; the one ``activity`` part computes everything that needs the
+    whole window at once (alignment, spread, engagement, longevity, authenticity with
+    its platform norms, compliance) for every candidate."""
 
     key: str
+    kind: str  # "graph" | "activity"
     accounts: np.ndarray
+
+
+GRAPH = "graph"
+ACTIVITY = "activity"
 
 
 def candidates(inputs: ScoringInputs, params: ScoringParams) -> np.ndarray:
@@ -59,17 +66,35 @@ def candidates(inputs: ScoringInputs, params: ScoringParams) -> np.ndarray:
 
 
 def parts(
-    inputs: ScoringInputs, accounts: np.ndarray, *, chunk: int = 50_000
+    inputs: ScoringInputs, accounts: np.ndarray, *, graph_parts: int = 4
 ) -> list[Part]:
-    """One part per specialty (its candidates), then the candidates without a
-    specialty in chunks of ``chunk``. Deterministic order."""
+    """The specialties of ``accounts`` in at most ``graph_parts`` groups of about
+    equal engagement (each specialty whole: its graph scores need all of it), then
+    one activity part with every candidate. Deterministic."""
     specialty = inputs.accounts["specialty"].reindex(accounts).fillna("").to_numpy()
-    out: list[Part] = []
-    for code in sorted(set(specialty) - {""}):
-        out.append(Part(code, accounts[specialty == code]))
-    rest = accounts[specialty == ""]
-    for start in range(0, len(rest), chunk):
-        out.append(Part(f"{UNLINKED}:{start // chunk}", rest[start : start + chunk]))
+    codes = sorted(set(specialty) - {""})
+    spec_of = inputs.accounts["specialty"]
+    received = (
+        inputs.edges["target"].map(spec_of).value_counts()
+        if len(inputs.edges)
+        else pd.Series(dtype=float)
+    )
+    loads = sorted(
+        ((float(received.get(code, 0)) + 1.0, code) for code in codes),
+        key=lambda item: (-item[0], item[1]),
+    )
+    groups: list[list[str]] = [[] for _ in range(max(1, min(graph_parts, len(codes))))]
+    weight = [0.0] * len(groups)
+    for load, code in loads:  # greedy: the heaviest specialty to the lightest group
+        i = int(np.argmin(weight))
+        groups[i].append(code)
+        weight[i] += load
+    out = [
+        Part(f"{GRAPH}:{i}", GRAPH, np.sort(accounts[np.isin(specialty, group)]))
+        for i, group in enumerate(groups)
+        if group
+    ]
+    out.append(Part(ACTIVITY, ACTIVITY, np.asarray(accounts, dtype=np.int64)))
     return out
 
 
@@ -78,33 +103,64 @@ def score_part(
     params: ScoringParams,
     accounts: np.ndarray,
     *,
+    kind: str = ACTIVITY,
     engine: str = "fast",
 ) -> pd.DataFrame:
-    """Every score of DESIGN 5 for ``accounts``: one row per account, the columns of
+    """The scores of one part for ``accounts``: one row per account, the columns of
     each scorer side by side (the composite comes later, over all parts)."""
     graph, activity, authenticity = (
         importlib.import_module(m) for m in ENGINES[engine]
     )
     accounts = np.asarray(accounts, dtype=np.int64)
-    frames = [
-        alignment_scores(inputs, params, accounts),
-        graph.trust_scores(inputs, params, accounts),
-        graph.peer_influence_scores(inputs, params, accounts),
-        graph.community_scores(inputs, params, accounts),
-        graph.spread_scores(inputs, params, accounts),
-        activity.engagement_scores(inputs, params, accounts),
-        activity.longevity_scores(inputs, params, accounts),
-        authenticity.authenticity_scores(inputs, params, accounts),
-        compliance_scores(inputs, params, accounts),
-    ]
+    if kind == GRAPH:
+        scorers = [
+            graph.trust_scores,
+            graph.peer_influence_scores,
+            graph.community_scores,
+        ]
+    else:
+        scorers = [
+            alignment_scores,
+            graph.spread_scores,
+            activity.engagement_scores,
+            activity.longevity_scores,
+            authenticity.authenticity_scores,
+            compliance_scores,
+        ]
     index = pd.Index(accounts, name="account_id")
     out = pd.DataFrame(index=index)
-    for frame in frames:
-        frame = frame.reindex(index)
+    for scorer in scorers:
+        frame = scorer(inputs, params, accounts).reindex(index)
         clash = [c for c in frame.columns if c in out.columns]
         if clash:
             raise ValueError(f"two scorers return the same column: {clash}")
         out = out.join(frame)
+    out.attrs["kind"] = kind
+    return out
+
+
+def score_all(
+    inputs: ScoringInputs, params: ScoringParams, *, engine: str = "fast"
+) -> pd.DataFrame:
+    """Every score and the composite for every candidate, in one process (what the
+    tasks of a run compute between them; tests and the benchmark's reference)."""
+    chosen = candidates(inputs, params)
+    frames = [
+        score_part(inputs, params, part.accounts, kind=part.kind, engine=engine)
+        for part in parts(inputs, chosen)
+    ]
+    return composite_scores(combine_parts(frames, chosen), inputs, params)
+
+
+def combine_parts(frames: list[pd.DataFrame], accounts: np.ndarray) -> pd.DataFrame:
+    """The activity frame with the graph frames' columns beside it (NaN for the
+    candidates without a specialty)."""
+    index = pd.Index(np.asarray(accounts, dtype=np.int64), name="account_id")
+    activity = [f for f in frames if f.attrs.get("kind", ACTIVITY) == ACTIVITY]
+    graph = [f for f in frames if f.attrs.get("kind") == GRAPH]
+    out = activity[0].reindex(index) if activity else pd.DataFrame(index=index)
+    if graph:
+        out = out.join(pd.concat(graph).reindex(index))
     return out
 
 

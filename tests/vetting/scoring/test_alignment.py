@@ -170,8 +170,11 @@ def test_candidates_and_parts(inputs):
     chosen = candidates(inputs, PARAMS)
     # 4 is unlinked and under the follower range; 5 is linked (kept, gated later)
     assert chosen.tolist() == [1, 2, 3, 5]
-    split = parts(inputs, np.array([1, 2, 3, 4, 5]), chunk=1)
-    assert [(p.key, p.accounts.tolist()) for p in split] == [
-        ("207Q00000X", [3]), ("207RC0000X", [1, 5]), ("207RE0101X", [2]),
-        ("unlinked:0", [4]),
-    ]  # fmt: skip
+    split = parts(inputs, np.array([1, 2, 3, 4, 5]), graph_parts=2)
+    # the heaviest specialty (cardiology: all the engagement) alone, the two others
+    # together, then every candidate in the activity part
+    assert [(p.key, p.kind, p.accounts.tolist()) for p in split] == [
+        ("graph:0", "graph", [1, 5]),
+        ("graph:1", "graph", [2, 3]),
+        ("activity", "activity", [1, 2, 3, 4, 5]),
+    ]
