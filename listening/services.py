@@ -705,3 +705,16 @@ def ingest_run_for_recording(
     source on first use). Raises ``ValidationError`` if that source is busy."""
     source = recording_source_get_or_create(path=path, platform=platform)
     return ingest_run_create(source=source, requested_by=requested_by)
+
+
+def ingest_run_account_ids(*, run_id: int) -> list[int]:
+    """Accounts a run created or changed: rows written between its start and end."""
+    from influencers.models import SocialAccount
+
+    run = IngestRun.objects.filter(pk=run_id).first()
+    if run is None or run.started_at is None:
+        return []
+    written = SocialAccount.objects.filter(updated_at__gte=run.started_at)
+    if run.finished_at is not None:
+        written = written.filter(updated_at__lte=run.finished_at)
+    return list(written.values_list("pk", flat=True))

@@ -98,3 +98,24 @@ def ingest_runs_recover_stale() -> list[int]:
     from listening.services import ingest_runs_recover_stale as service
 
     return service()
+
+
+@shared_task(
+    name="listening.tasks.ingest_run_accounts_link",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ingest_run_accounts_link(run_id: int) -> dict:
+    """After an ingest run (``LISTENING_POST_INGEST_TASKS``): link the accounts the
+    run created or changed to clinicians (a new bio can make or break a link).
+    Idempotent; reviewed and manual links are never touched."""
+    from influencers.linking_services import accounts_link
+    from listening.services import ingest_run_account_ids
+
+    account_ids = ingest_run_account_ids(run_id=run_id)
+    if not account_ids:
+        return {"run_id": run_id, "accounts": 0}
+    return {"run_id": run_id, **accounts_link(account_ids=account_ids).as_dict()}

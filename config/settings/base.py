@@ -127,7 +127,11 @@ LISTENING_LIVE_CALLS = env_bool("LISTENING_LIVE_CALLS", False)
 # changed posts: later apps register their scans and scoring here.
 LISTENING_POST_INGEST_TASKS = env_list(
     "LISTENING_POST_INGEST_TASKS",
-    ["compliance.tasks.posts_scan", "vetting.tasks.programs_score_soon"],
+    [
+        "compliance.tasks.posts_scan",
+        "listening.tasks.ingest_run_accounts_link",
+        "vetting.tasks.programs_score_soon",
+    ],
 )
 LISTENING_BATCH_SIZE = env_int("LISTENING_BATCH_SIZE", 5000)
 LISTENING_STALE_RUN_MINUTES = env_int("LISTENING_STALE_RUN_MINUTES", 15)

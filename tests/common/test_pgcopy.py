@@ -51,10 +51,13 @@ def test_an_empty_result_gives_empty_arrays():
 
 @pytest.mark.django_db
 def test_a_null_is_refused_with_the_column_named():
-    with connection.cursor() as cursor, cursor.connection.cursor() as cur:
-        with pytest.raises(ValueError, match="not fixed-width|NULL"):
-            copy_arrays(
-                cur,
-                "SELECT * FROM (VALUES (1::int8, 2::int8), (3::int8, NULL::int8)) t",
-                [("x", "int8"), ("y", "int8")],
-            )
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor() as cur,
+        pytest.raises(ValueError, match="not fixed-width|NULL"),
+    ):
+        copy_arrays(
+            cur,
+            "SELECT * FROM (VALUES (1::int8, 2::int8), (3::int8, NULL::int8)) t",
+            [("x", "int8"), ("y", "int8")],
+        )

@@ -184,7 +184,7 @@ COMPONENT_COLUMNS = {
     "authenticity": "authenticity",
     "longevity": "longevity",
     "spread": "spread",
-    "community": "community_score",
+    "community": "community",
     "compliance": "compliance",
 }
 
