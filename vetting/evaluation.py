@@ -163,14 +163,17 @@ def flag_quality(truth_dir: Path) -> FlagQuality:
 
 
 def link_quality(truth_dir: Path) -> LinkQuality:
+    """Links of the accounts on the truth's platforms (the file-import sample's
+    LinkedIn/YouTube/podcast accounts have no truth rows)."""
     truth = {
         (r["platform"], r["external_id"]): r
         for r in _read(truth_dir / "accounts.csv")
         if r["kind"] == "clinician"
     }
+    platforms = {platform for platform, _ in truth}
     linked = correct = 0
     for platform, external_id, npi in (
-        SocialAccount.objects.filter(clinician__isnull=False)
+        SocialAccount.objects.filter(clinician__isnull=False, platform__in=platforms)
         .exclude(link_status="rejected")
         .values_list("platform", "external_id", "clinician__npi")
     ):

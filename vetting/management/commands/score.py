@@ -49,7 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{item.slug}: run {run.pk} {run.status}, {run.accounts_scored} "
                 f"candidates, {run.edges} edges, {run.parts_total} parts, "
-                f"timings {run.timings}" + (f", error: {run.error}" if run.error else "")
+                f"timings {run.timings}"
+                + (f", error: {run.error}" if run.error else "")
             )
             if run.status == ScoringRun.Status.FAILED:
                 failed.append(item.slug)

@@ -1,0 +1,130 @@
+"""Scoring runs through the services: inputs from PostgreSQL, parts, composite, the
+scores written; an unchanged input is skipped; the fast path equals the reference."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from influencers.models import TherapeuticArea
+from listening.models import Interaction, Post
+from tests.influencers.factories import (
+    ClinicianFactory,
+    SocialAccountFactory,
+    SpecialtyFactory,
+)
+from vetting import services
+from vetting.inputs import scoring_inputs_load
+from vetting.models import InfluencerScore, Program, ScoringRun
+from vetting.scoring.pipeline import score_all
+
+END = datetime(2025, 7, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def program(db, settings, tmp_path):
+    """Two specialties of 8 verified clinicians each, 3 unlinked fans; everyone posts,
+    clinicians engage within their specialty, one (the "star") is engaged by all."""
+    settings.SCORING_WORK_DIR = tmp_path / "scoring"
+    rng = random.Random(5)
+    cardio = SpecialtyFactory(code="207RC0000X", classification="Internal Medicine")
+    derm = SpecialtyFactory(code="207N00000X", classification="Dermatology")
+    area = TherapeuticArea.objects.create(
+        name="Anticoagulation", slug="anticoagulation", lexicon=["afib"], hashtags=[]
+    )
+    accounts = []
+    for spec in (cardio, derm):
+        for i in range(8):
+            clinician = ClinicianFactory(primary_specialty=spec)
+            accounts.append(
+                SocialAccountFactory(
+                    clinician=clinician, followers_count=1500 + 700 * i
+                )
+            )
+    fans = [
+        SocialAccountFactory(
+            clinician=None, link_method="", link_confidence=None, followers_count=30
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    posts = {}
+    for n, author in enumerate(accounts + fans):
+        for k in range(3):
+            at = END - timedelta(days=rng.randint(2, 170), minutes=n)
+            posts[(author.pk, k)] = Post.objects.create(
+                platform="bluesky", external_id=f"{author.external_id}/p/{k}",
+                author=author, text="afib talk" if k == 0 else "other", posted_at=at,
+                content_sha256="x" * 64, first_seen_at=at, content_changed_at=at,
+            )  # fmt: skip
+    star = accounts[3]
+    for actor in accounts[:8] + fans:
+        if actor == star:
+            continue
+        post = posts[(star.pk, rng.randint(0, 2))]
+        Interaction.objects.create(platform="bluesky", kind="reply", actor=actor,
+            target=star, post=post, occurred_at=post.posted_at + timedelta(hours=3))  # fmt: skip
+    for _ in range(60):
+        block = rng.choice([accounts[:8], accounts[8:]])
+        actor, target = rng.sample(block, 2)
+        post = posts[(target.pk, rng.randint(0, 2))]
+        Interaction.objects.get_or_create(platform="bluesky",
+            kind=rng.choice(["like", "repost", "quote"]), actor=actor, target=target,
+            post=post, defaults={"occurred_at": post.posted_at + timedelta(hours=1)})  # fmt: skip
+    program = Program.objects.create(name="P", slug="p", therapeutic_area=area,
+                                     window_end=END, platforms=["bluesky"])  # fmt: skip
+    program.target_specialties.set([cardio])
+    return program, star
+
+
+@pytest.mark.django_db
+def test_a_run_writes_every_score_and_an_unchanged_rerun_is_skipped(program):
+    program, star = program
+    run, created = services.scoring_run_create(program=program)
+    assert created and run.status == "pending"
+    again, created_again = services.scoring_run_create(program=program)
+    assert again.pk == run.pk and not created_again  # one active run per program
+
+    run = services.scoring_run_inline(run_id=run.pk)
+
+    assert run.status == ScoringRun.Status.SUCCEEDED, run.error
+    assert run.parts_total == run.parts_done == 3  # two specialty groups + activity
+    scores = InfluencerScore.objects.filter(run=run)
+    assert scores.count() == run.accounts_scored == 16  # the fans are under 1,000
+    top = scores.get(rank=1)
+    assert top.account_id == star.pk and top.gates_passed
+    assert top.trust_density == pytest.approx(1.0)  # all 7 cardiology peers engaged
+    assert sum(top.contributions.values()) == pytest.approx(top.composite)
+    assert set(top.contributions) == {
+        "alignment", "trust_density", "peer_influence", "engagement_quality",
+        "authenticity", "longevity", "spread", "community", "compliance",
+    }  # fmt: skip
+    assert top.details["peers_engaged"] == 7 and top.details["peers_active"] == 7
+    derm = scores.filter(specialty_code="207N00000X")
+    assert all(s.details["taxonomy_match"] == 0.0 for s in derm)
+    # finishing again (a redelivered task) changes nothing
+    assert services.scoring_run_finish(run_id=run.pk).status == "succeeded"
+    assert InfluencerScore.objects.filter(run=run).count() == 16
+
+    rerun, _ = services.scoring_run_create(program=program)
+    rerun = services.scoring_run_inline(run_id=rerun.pk)
+    assert rerun.status == ScoringRun.Status.SKIPPED
+    assert rerun.input_hash == run.input_hash
+    assert InfluencerScore.objects.filter(run=rerun).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_fast_path_equals_the_networkx_reference_on_database_inputs(program):
+    program, _ = program
+    params = services.program_params(program)
+    loaded = scoring_inputs_load(params=params, lexicon=["afib"], hashtags=[])
+    fast = score_all(loaded.inputs, params, engine="fast")
+    reference = score_all(loaded.inputs, params, engine="reference")
+    assert fast.index.tolist() == reference.index.tolist()
+    numeric = [c for c in fast.columns if fast[c].dtype.kind in "fi"]
+    for column in numeric:
+        a, b = fast[column].to_numpy(float), reference[column].to_numpy(float)
+        assert np.allclose(a, b, rtol=0, atol=1e-9, equal_nan=True), column
+    assert fast["rank"].tolist() == reference["rank"].tolist()
