@@ -22,7 +22,7 @@ from influencers.loaders.nppes_api import clinicians_load_from_api_responses
 from influencers.services import clinicians_mark_generated
 from listening import services as listening_services
 from listening.models import IngestRun, Source
-from vetting.services import demo_programs_ensure
+from vetting.services import demo_programs_ensure, therapeutic_areas_ensure
 
 # Order matters only for readability of the runs page: profiles first, then the posts,
 # then the engagement that refers to them. The pipeline resolves any order.
@@ -105,6 +105,9 @@ def demo_world_load(
         say(payments_load(path=csv_path).summary())
     say(f"linked {payments_link_clinicians()} payments to clinicians")
     window_end = _window_end(world_dir)
+    areas = therapeutic_areas_ensure()
+    if areas:
+        say(areas.summary())
     programs = demo_programs_ensure(window_end=window_end)
     say(f"{len(programs)} demo programs, window ending {window_end:%Y-%m-%d}")
 

@@ -279,6 +279,19 @@ def program_upsert(
     return program
 
 
+def therapeutic_areas_ensure():
+    """Load the bundled therapeutic areas when none are loaded yet (the demo's
+    programs need them); returns the load report, or None when present."""
+    from influencers.loaders.therapeutic_areas import therapeutic_areas_load
+    from influencers.models import TherapeuticArea
+
+    if TherapeuticArea.objects.exists():
+        return None
+    return therapeutic_areas_load(
+        path=Path(settings.BASE_DIR) / "fixtures/programs/therapeutic_areas.json"
+    )
+
+
 def demo_programs_ensure(*, window_end: datetime | None) -> list[Program]:
     """The three demo programs (ELIQUIS, HUMIRA, LIPITOR) with every demo user as a
     member, their window ending where the demo world's does."""
