@@ -12,4 +12,5 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("api/v1/compliance/", include("compliance.api.urls")),
     path("listening/", include("listening.urls")),
+    path("programs/", include("vetting.urls")),
 ]
