@@ -78,6 +78,8 @@ DIALOGUE_KINDS = ("reply", "quote")
 DEPTH_CAP = 3.0
 LATE_SHARE_FULL = 0.2
 MAX_HOPS = 64
+# a direct lookup table is used when the id range is at most this many times the ids
+LOOKUP_TABLE_SPREAD = 8
 
 ENGAGEMENT_COLUMNS = (
     "followers",
@@ -106,9 +108,11 @@ def scored_index(
     """The accounts a scorer returns rows for (see the module docstring)."""
     if accounts is None:
         ids = np.sort(pd.unique(inputs.posts["author"].to_numpy(np.int64)))
+    elif isinstance(accounts, np.ndarray | pd.Index | pd.Series):
+        ids = pd.unique(np.asarray(accounts, dtype=np.int64))
     else:
         ids = pd.unique(pd.Series(list(accounts), dtype="int64")).astype(np.int64)
-    return pd.Index(ids, dtype="int64", name="account_id")
+    return pd.Index(np.asarray(ids, dtype=np.int64), dtype="int64", name="account_id")
 
 
 def tier_baseline(followers: np.ndarray) -> np.ndarray:
@@ -119,9 +123,138 @@ def tier_baseline(followers: np.ndarray) -> np.ndarray:
 
 
 def ns(series: pd.Series) -> np.ndarray:
-    """datetime64 (UTC) as int64 nanoseconds, NaT -> INT64_MIN."""
+    """datetime64 (UTC) as int64 nanoseconds, NaT -> INT64_MIN (a view when possible;
+    never write into the result)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit == "ns":
+        return np.asarray(series.array.asi8)
+    if dtype == np.dtype("datetime64[ns]"):
+        return series.to_numpy().view("int64")
     values = pd.to_datetime(series, utc=True)
-    return values.dt.tz_localize(None).to_numpy("datetime64[ns]").view("int64")
+    return (
+        values.dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+        .to_numpy("datetime64[ns]")
+        .view("int64")
+    )
+
+
+def lookup(keys: pd.Index | np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in ``keys`` (unique int64 ids) of each of ``values``, -1 when absent.
+
+    A direct table over the id range when it is dense enough (database ids are), else
+    a hash lookup (``Index.get_indexer``)."""
+    index = keys if isinstance(keys, pd.Index) else pd.Index(keys, dtype="int64")
+    values = np.asarray(values, dtype=np.int64)
+    n = len(index)
+    if n == 0 or len(values) == 0:
+        return np.full(len(values), -1, dtype=np.intp)
+    k = index.to_numpy(np.int64)
+    lo, hi = int(k.min()), int(k.max())
+    span = hi - lo + 1
+    if (
+        span > LOOKUP_TABLE_SPREAD * n + 65_536
+        or not index.is_unique
+        or lo < -(2**61)
+        or hi > 2**61
+    ):
+        return index.get_indexer(values)
+    dtype = np.int32 if n < 2**31 else np.int64
+    table = np.full(span + 2, -1, dtype=dtype)
+    table[k - (lo - 1)] = np.arange(n, dtype=dtype)
+    slot = values - (lo - 1)
+    np.clip(slot, 0, span + 1, out=slot)
+    return table[slot].astype(np.intp, copy=False)
+
+
+def take(values: np.ndarray, pos: np.ndarray, default) -> np.ndarray:
+    """``values[pos]``, ``default`` where ``pos`` is -1."""
+    if len(values) == 0:
+        return np.full(len(pos), default, dtype=np.asarray([default]).dtype)
+    return np.where(pos >= 0, values[np.maximum(pos, 0)], default)
+
+
+def bit_length(x: int) -> int:
+    return int(x).bit_length()
+
+
+def group_sort(
+    group: np.ndarray, value: np.ndarray, stable: bool = False
+) -> np.ndarray:
+    """The permutation sorting by (group, value), as ``np.lexsort((value, group))``
+    (ties in the original order when ``stable``). ``group`` >= 0 ints, ``value``
+    int64. One argsort of a packed int64 key: (group, value - min) when both fit in
+    63 bits, else (group, rank of value)."""
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    kind = "stable" if stable else None
+    g = group.astype(np.int64, copy=False)
+    gbits = bit_length(int(g.max()))
+    vmin, vmax = int(value.min()), int(value.max())
+    vbits = bit_length(vmax - vmin)
+    if gbits + vbits <= 63:
+        key = (g << vbits) | (value - vmin) if vbits else g
+        return np.argsort(key, kind=kind)
+    order = np.argsort(value, kind=kind)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    rbits = bit_length(n)
+    key = (g << rbits) | rank
+    key.sort()
+    return order[key & ((1 << rbits) - 1)]
+
+
+def float_key(x: np.ndarray) -> np.ndarray:
+    """int64 keys ordered as the float64 values (no NaN)."""
+    i = np.ascontiguousarray(x, dtype=np.float64).view(np.int64)
+    return i ^ ((i >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
+
+
+def group_starts(sorted_group: np.ndarray) -> np.ndarray:
+    if len(sorted_group) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+
+
+def group_median(group: np.ndarray, value: np.ndarray, n_groups: int) -> np.ndarray:
+    """Median of ``value`` (float64, no NaN) per group in [0, n_groups); NaN for empty
+    groups. The two middle values averaged, as ``statistics.median``."""
+    out = np.full(n_groups, np.nan)
+    if len(group) == 0:
+        return out
+    order = group_sort(group, float_key(value))
+    g, v = group[order], value[order]
+    starts = group_starts(g)
+    cnt = np.diff(np.r_[starts, len(g)])
+    out[g[starts]] = (v[starts + (cnt - 1) // 2] + v[starts + cnt // 2]) / 2.0
+    return out
+
+
+def platform_codes(accounts: pd.DataFrame) -> tuple[np.ndarray, list[str], int]:
+    """Per account a platform code; the platform names; the code of "" (unknown)."""
+    if len(accounts) == 0:
+        return np.zeros(0, dtype=np.intp), [""], 0
+    codes, uniq = pd.factorize(
+        accounts["platform"].astype(object), use_na_sentinel=True
+    )
+    names = [str(u) for u in uniq]
+    if "" in names:
+        empty = names.index("")
+    else:
+        empty = len(names)
+        names.append("")
+    codes = np.where(codes < 0, empty, codes).astype(np.intp)
+    return codes, names, empty
+
+
+def kind_in(kind: pd.Series, names: Iterable[str], sel: np.ndarray | None = None):
+    """Whether each (selected) edge's kind is one of ``names``, without copying the
+    edge frame's index."""
+    values = kind.to_numpy()
+    if sel is not None:
+        values = values[sel]
+    return pd.Series(values, copy=False).isin(list(names)).to_numpy(bool)
 
 
 def top_level_mask(posts: pd.DataFrame) -> np.ndarray:
@@ -137,7 +270,10 @@ def reply_trees(posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     (never in valid data) keep whatever the capped iterations reached.
     """
     n = len(posts)
-    parent = posts.index.get_indexer(posts["reply_to"].to_numpy(np.int64))
+    reply_to = posts["reply_to"].to_numpy(np.int64)
+    parent = np.full(n, -1, dtype=np.intp)
+    has = np.flatnonzero(reply_to != -1)
+    parent[has] = lookup(posts.index, reply_to[has])
     own = np.arange(n)
     anc = np.where(parent >= 0, parent, own)
     dist = (parent >= 0).astype(np.int64)
@@ -150,122 +286,115 @@ def reply_trees(posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return anc, dist
 
 
+def _per_scored(pos: np.ndarray, weights: np.ndarray | None, m: int) -> np.ndarray:
+    return np.bincount(pos, weights=weights, minlength=m)[:m]
+
+
 def engagement_scores(
     inputs: ScoringInputs, params: ScoringParams, accounts: Iterable[int] | None = None
 ) -> pd.DataFrame:
     """Engagement quality per account (DESIGN 5.5); columns in the module docstring."""
     idx = scored_index(inputs, accounts)
+    ids = idx.to_numpy(np.int64)
+    m = len(ids)
     acc, posts, e = inputs.accounts, inputs.posts, inputs.edges
-    out = pd.DataFrame(index=idx)
-    fol = (
-        acc["followers"].reindex(idx).fillna(0).astype(np.int64)
-        if len(acc)
-        else pd.Series(0, index=idx, dtype=np.int64)
-    )
-    out["followers"] = fol.to_numpy(np.int64)
+    acc_pos = lookup(acc.index, ids)
+    if len(acc):
+        fol_all = acc["followers"].to_numpy()
+        followers = np.where(acc_pos >= 0, fol_all[np.maximum(acc_pos, 0)], 0)
+        followers = followers.astype(np.int64)
+    else:
+        followers = np.zeros(m, dtype=np.int64)
 
+    # top-level posts of the scored accounts: rate and reply-tree depth
     top = top_level_mask(posts)
-    authors = posts["author"].to_numpy(np.int64)
-    t_auth = authors[top]
-    counts = (
-        posts[["likes", "reposts", "replies", "quotes"]]
-        .to_numpy(np.float64)
-        .sum(axis=1)[top]
-    )
-    f_auth = (
-        acc["followers"].reindex(t_auth).fillna(0).to_numpy(np.float64)
-        if len(acc)
-        else np.zeros(len(t_auth))
-    )
-    rate = pd.Series(counts / np.maximum(f_auth, 1.0), index=t_auth)
-    g = rate.groupby(level=0)
-    out["top_level_posts"] = g.size().reindex(idx, fill_value=0).to_numpy(np.int64)
-    out["engagement_rate"] = g.mean().reindex(idx).fillna(0.0).to_numpy(np.float64)
-    out["tier_baseline"] = tier_baseline(out["followers"].to_numpy())
-    out["engagement_rate_ratio"] = out["engagement_rate"] / out["tier_baseline"]
-
-    target = e["target"].to_numpy(np.int64)
-    w = e["weight"].to_numpy(np.float64)
-    dia = np.where(e["kind"].isin(DIALOGUE_KINDS).to_numpy(), w, 0.0)
-    hcp_flag = (
-        acc["is_hcp"]
-        .reindex(e["actor"].to_numpy(np.int64))
-        .fillna(False)
-        .to_numpy(bool)
-        if len(acc)
-        else np.zeros(len(e), bool)
-    )
-    recv = (
-        pd.DataFrame({"w": w, "d": dia, "h": np.where(hcp_flag, w, 0.0)}, index=target)
-        .groupby(level=0)
-        .sum()
-        .reindex(idx)
-    )
-    tw = recv["w"].fillna(0.0).to_numpy()
-    safe = np.where(tw > 0, tw, 1.0)
-    out["dialogue_share"] = np.where(
-        tw > 0, recv["d"].fillna(0.0).to_numpy() / safe, 0.0
-    )
-    out["hcp_engagement_share"] = np.where(
-        tw > 0, recv["h"].fillna(0.0).to_numpy() / safe, 0.0
-    )
-
+    sp = lookup(ids, posts["author"].to_numpy(np.int64))
+    sel = np.flatnonzero(top & (sp >= 0))
+    who = sp[sel]
+    counts = np.zeros(len(sel), dtype=np.float64)
+    for name in ("likes", "reposts", "replies", "quotes"):
+        counts += posts[name].to_numpy(np.float64)[sel]
+    rate = counts / np.maximum(followers[who].astype(np.float64), 1.0)
+    n_top = np.bincount(who, minlength=m)[:m].astype(np.int64)
+    safe_n = np.maximum(n_top, 1).astype(np.float64)
+    eng_rate = np.where(n_top > 0, _per_scored(who, rate, m) / safe_n, 0.0)
     anc, dist = reply_trees(posts)
     tree_depth = np.zeros(len(posts), np.int64)
     np.maximum.at(tree_depth, anc, dist)
-    depth = (
-        pd.Series(tree_depth[top].astype(np.float64), index=t_auth)
-        .groupby(level=0)
-        .mean()
-    )
-    out["thread_depth"] = depth.reindex(idx).fillna(0.0).to_numpy(np.float64)
+    depth_sum = _per_scored(who, tree_depth[sel].astype(np.float64), m)
+    thread_depth = np.where(n_top > 0, depth_sum / safe_n, 0.0)
 
-    r = out["engagement_rate_ratio"].to_numpy()
-    parts = (
-        r / (1.0 + r),
-        out["dialogue_share"].to_numpy(),
-        out["hcp_engagement_share"].to_numpy(),
-        np.minimum(out["thread_depth"].to_numpy(), DEPTH_CAP) / DEPTH_CAP,
-    )
-    out["engagement_quality"] = (parts[0] + parts[1] + parts[2] + parts[3]) / 4.0
-    return out[list(ENGAGEMENT_COLUMNS)]
+    # received engagement
+    tpos = lookup(ids, e["target"].to_numpy(np.int64))
+    rsel = np.flatnonzero(tpos >= 0)
+    to = tpos[rsel]
+    w = e["weight"].to_numpy(np.float64)[rsel]
+    dia = kind_in(e["kind"], DIALOGUE_KINDS, rsel)
+    if len(acc):
+        ap = lookup(acc.index, e["actor"].to_numpy(np.int64)[rsel])
+        hcp = (ap >= 0) & acc["is_hcp"].to_numpy(bool)[np.maximum(ap, 0)]
+    else:
+        hcp = np.zeros(len(rsel), dtype=bool)
+    tw = _per_scored(to, w, m)
+    dw = _per_scored(to[dia], w[dia], m)
+    hw = _per_scored(to[hcp], w[hcp], m)
+    safe = np.where(tw > 0, tw, 1.0)
+    dialogue = np.where(tw > 0, dw / safe, 0.0)
+    hcp_share = np.where(tw > 0, hw / safe, 0.0)
 
-
-def post_half_lives(inputs: ScoringInputs, late_days: int) -> pd.DataFrame:
-    """Timed engagement per stored post: author, n, half-life (hours), late count."""
-    e, p = inputs.edges, inputs.posts
-    if e.empty or p.empty:
-        return pd.DataFrame(
-            {
-                "author": np.zeros(0, np.int64),
-                "n": np.zeros(0, np.int64),
-                "half_life": np.zeros(0, np.float64),
-                "late": np.zeros(0, np.int64),
-            }
-        )
-    when = ns(e["occurred_at"])
-    pos = p.index.get_indexer(e["post_id"].to_numpy(np.int64))
-    posted = ns(p["posted_at"])
-    ok = (pos >= 0) & (when != NAT)
-    ok[ok] = posted[pos[ok]] != NAT
-    pos = pos[ok]
-    delay = np.maximum(when[ok] - posted[pos], 0)
-    order = np.lexsort((delay, pos))
-    pos, delay = pos[order], delay[order]
-    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if len(pos) else pos
-    n = np.diff(np.r_[starts, len(pos)]).astype(np.int64)
-    late_flag = (delay > late_days * NS_PER_DAY).astype(np.int64)
-    late = np.add.reduceat(late_flag, starts) if len(pos) else n
+    base = tier_baseline(followers)
+    ratio = eng_rate / base
+    quality = (
+        ratio / (1.0 + ratio)
+        + dialogue
+        + hcp_share
+        + np.minimum(thread_depth, DEPTH_CAP) / DEPTH_CAP
+    ) / 4.0
     return pd.DataFrame(
         {
-            "author": p["author"].to_numpy(np.int64)[pos[starts]],
-            "n": n,
-            "half_life": (delay[starts + (n + 1) // 2 - 1] / NS_PER_HOUR).astype(
-                np.float64
-            ),
-            "late": late.astype(np.int64),
-        }
+            "followers": followers,
+            "top_level_posts": n_top,
+            "engagement_rate": eng_rate.astype(np.float64),
+            "tier_baseline": base,
+            "engagement_rate_ratio": ratio,
+            "dialogue_share": dialogue,
+            "hcp_engagement_share": hcp_share,
+            "thread_depth": thread_depth,
+            "engagement_quality": quality,
+        },
+        index=idx,
     )
+
+
+def post_half_lives(
+    inputs: ScoringInputs, late_days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Timed engagement per stored post with some: (post position, n, half-life in
+    hours, late count)."""
+    e, p = inputs.edges, inputs.posts
+    if e.empty or p.empty:
+        z = np.zeros(0, np.int64)
+        return z.astype(np.intp), z, z.astype(np.float64), z
+    pos = lookup(p.index, e["post_id"].to_numpy(np.int64))
+    when = ns(e["occurred_at"])
+    posted = ns(p["posted_at"])
+    sel = np.flatnonzero((pos >= 0) & (when != NAT))
+    pos = pos[sel]
+    t0 = posted[pos]
+    good = t0 != NAT
+    pos, t0, when = pos[good], t0[good], when[sel[good]]
+    delay = np.maximum(when - t0, 0)
+    del when, t0, sel, good
+    n_all = np.bincount(pos, minlength=len(p))
+    late_all = np.bincount(pos[delay > late_days * NS_PER_DAY], minlength=len(p))
+    order = group_sort(pos, delay)
+    delay = delay[order]
+    del order
+    has = np.flatnonzero(n_all)
+    n = n_all[has].astype(np.int64)
+    starts = np.cumsum(n) - n
+    half = (delay[starts + (n + 1) // 2 - 1] / NS_PER_HOUR).astype(np.float64)
+    return has, n, half, late_all[has].astype(np.int64)
 
 
 def longevity_scores(
@@ -273,42 +402,42 @@ def longevity_scores(
 ) -> pd.DataFrame:
     """Content longevity per account (DESIGN 5.7); columns in the module docstring."""
     idx = scored_index(inputs, accounts)
-    out = pd.DataFrame(index=idx)
-    per_post = post_half_lives(inputs, params.late_days)
+    ids = idx.to_numpy(np.int64)
+    m = len(ids)
     acc = inputs.accounts
-    if len(acc):
-        plat = (
-            acc["platform"]
-            .astype(object)
-            .reindex(per_post["author"].to_numpy())
-            .fillna("")
-            .to_numpy()
-        )
-    else:
-        plat = np.full(len(per_post), "", dtype=object)
-    per_post["platform"] = plat
-    plat_median = per_post.groupby("platform")["half_life"].median()
-    g = per_post.groupby("author")
-    n = g["n"].sum().reindex(idx, fill_value=0)
-    out["timed_engagements"] = n.to_numpy(np.int64)
-    out["half_life_hours"] = g["half_life"].median().reindex(idx).to_numpy(np.float64)
-    if len(acc):
-        my_plat = acc["platform"].astype(object).reindex(idx).fillna("")
-    else:
-        my_plat = pd.Series("", index=idx, dtype=object)
-    out["platform_half_life_hours"] = plat_median.reindex(my_plat.to_numpy()).to_numpy(
-        np.float64
-    )
-    pm = out["platform_half_life_hours"].to_numpy()
-    hl = out["half_life_hours"].to_numpy()
+    post_pos, n_post, half, late = post_half_lives(inputs, params.late_days)
+    author = inputs.posts["author"].to_numpy(np.int64)[post_pos]
+
+    plat_code, plat_names, empty = platform_codes(acc)
+    n_plat = len(plat_names)
+    ap = lookup(acc.index, author)
+    post_plat = take(plat_code, ap, empty)
+    plat_median = group_median(post_plat, half, n_plat)
+    my_acc = lookup(acc.index, ids)
+    my_plat = take(plat_code, my_acc, empty)
+    pm = plat_median[my_plat] if m else np.zeros(0)
+
+    sp = lookup(ids, author)
+    sel = np.flatnonzero(sp >= 0)
+    who = sp[sel]
+    n = np.bincount(who, weights=n_post[sel], minlength=m)[:m].astype(np.int64)
+    late_n = np.bincount(who, weights=late[sel], minlength=m)[:m]
+    hl = group_median(who, half[sel], m)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(pm > 0, hl / np.where(pm > 0, pm, 1.0), np.nan)
-    out["half_life_ratio"] = ratio
-    late_n = g["late"].sum().reindex(idx, fill_value=0).to_numpy(np.float64)
-    nn = n.to_numpy(np.float64)
-    out["late_share"] = np.where(nn > 0, late_n / np.where(nn > 0, nn, 1.0), 0.0)
+    nn = n.astype(np.float64)
+    late_share = np.where(nn > 0, late_n / np.where(nn > 0, nn, 1.0), 0.0)
     h = np.nan_to_num(ratio, nan=0.0)
-    part = h / (1.0 + h)
-    lon = (part + np.minimum(1.0, out["late_share"].to_numpy() / LATE_SHARE_FULL)) / 2.0
-    out["longevity"] = np.where(nn > 0, lon, 0.0)
-    return out[list(LONGEVITY_COLUMNS)]
+    lon = (h / (1.0 + h) + np.minimum(1.0, late_share / LATE_SHARE_FULL)) / 2.0
+    return pd.DataFrame(
+        {
+            "timed_engagements": n,
+            "half_life_hours": hl,
+            "platform_half_life_hours": pm.astype(np.float64),
+            "half_life_ratio": ratio,
+            "late_share": late_share,
+            "longevity": np.where(nn > 0, lon, 0.0),
+        },
+        index=idx,
+    )

@@ -63,7 +63,18 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from vetting.scoring.activity import scored_index
+from vetting.scoring.activity import (
+    bit_length,
+    group_median,
+    group_sort,
+    group_starts,
+    kind_in,
+    lookup,
+    ns,
+    platform_codes,
+    scored_index,
+    take,
+)
 from vetting.scoring.frames import ScoringInputs, ScoringParams
 
 NS_PER_DAY = 86_400 * 10**9
@@ -245,290 +256,350 @@ def authenticity_value(
 
 
 # -- fast path ----------------------------------------------------------------------
-def _ns(series: pd.Series) -> np.ndarray:
-    """datetime64[ns, UTC] as int64 ns, NaT -> INT64_MIN."""
-    values = pd.to_datetime(series, utc=True)
-    return (
-        values.dt.tz_convert("UTC")
-        .dt.tz_localize(None)
-        .to_numpy("datetime64[ns]")
-        .view("int64")
-    )
-
-
+# Every per-edge step works on numpy columns of the frames (no copy of the edge
+# frame), with account ids as dense codes (positions in ``accounts``, then the ids
+# missing from it) or as positions of the scored accounts; group statistics with
+# bincount / reduceat over one sort of a packed int64 key.
 NAT = np.iinfo(np.int64).min
+MAX_WEIGHT_CODES = 16
 
 
-def growth_spikes(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Per account: growth_spike and the interval behind it (fast)."""
-    cols = ["growth_spike", "f0", "f1", "t0", "t1", "trend"]
-    if snapshots.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], dtype="int64"))
-    s = pd.DataFrame(
-        {
-            "a": snapshots["account_id"].to_numpy(np.int64),
-            "t": _ns(snapshots["captured_at"]),
-            "f": snapshots["followers"].to_numpy(np.int64),
-        }
+def account_codes(
+    index: pd.Index, *arrays: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Dense codes of account ids: the position in ``index``, else ``len(index)`` +
+    the position among the sorted ids missing from it (returned)."""
+    n = len(index)
+    pos = [lookup(index, a) for a in arrays]
+    missing = [a[p < 0] for a, p in zip(arrays, pos, strict=True)]
+    extra = (
+        np.unique(np.concatenate(missing))
+        if any(len(x) for x in missing)
+        else np.zeros(0, np.int64)
     )
-    s = s[s["t"] != NAT].sort_values(["a", "t"], kind="mergesort")
-    a, t, f = s["a"].to_numpy(), s["t"].to_numpy(), s["f"].to_numpy()
-    same = (a[1:] == a[:-1]) & (t[1:] > t[:-1])
-    if not same.any():
-        return pd.DataFrame(columns=cols, index=pd.Index([], dtype="int64"))
-    f0, f1 = f[:-1][same], f[1:][same]
-    t0, t1 = t[:-1][same], t[1:][same]
+    for a, p in zip(arrays, pos, strict=True):
+        bad = np.flatnonzero(p < 0)
+        if len(bad):
+            p[bad] = n + np.searchsorted(extra, a[bad])
+    return pos, extra
+
+
+def growth_spikes(snapshots: pd.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Per scored account (positional): growth_spike, whether it has a step, and the
+    interval behind it (f0, f1, t0, t1) with the account's trend."""
+    m = len(ids)
+    out = {
+        "growth_spike": np.zeros(m),
+        "has": np.zeros(m, bool),
+        "f0": np.zeros(m, np.int64),
+        "f1": np.zeros(m, np.int64),
+        "t0": np.zeros(m, np.int64),
+        "t1": np.zeros(m, np.int64),
+        "trend": np.zeros(m),
+    }
+    if snapshots.empty or m == 0:
+        return out
+    sa = lookup(ids, snapshots["account_id"].to_numpy(np.int64))
+    t = ns(snapshots["captured_at"])
+    sel = np.flatnonzero((sa >= 0) & (t != NAT))
+    a, t = sa[sel], t[sel]
+    order = group_sort(a, t, stable=True)
+    sel, a, t = sel[order], a[order], t[order]
+    f = snapshots["followers"].to_numpy(np.int64)[sel]
+    k = np.flatnonzero((a[1:] == a[:-1]) & (t[1:] > t[:-1]))
+    if len(k) == 0:
+        return out
+    pa = a[k]
+    f0, f1, t0, t1 = f[k], f[k + 1], t[k], t[k + 1]
     dt = (t1 - t0) / NS_PER_DAY
     g = (f1 - f0) / np.maximum(f0, 1).astype(np.float64)
-    d = pd.DataFrame(
-        {
-            "a": a[1:][same],
-            "g": g,
-            "rate": g / dt,
-            "dt": dt,
-            "f0": f0,
-            "f1": f1,
-            "t0": t0,
-            "t1": t1,
-        }
-    )
-    trend = d.groupby("a", sort=False)["rate"].median()
-    d["trend"] = trend.reindex(d["a"]).to_numpy()
-    d["excess"] = d["g"] - d["trend"] * d["dt"]
-    d = d.sort_values(
-        ["a", "excess", "t0"], ascending=[True, False, True], kind="mergesort"
-    )
-    best = d.drop_duplicates("a", keep="first").set_index("a")
-    best["growth_spike"] = best["excess"].clip(lower=0.0)
-    return best[cols]
-
-
-def bursty_accounts(posts: pd.DataFrame) -> pd.Index:
-    """Authors with >= 3 posts and at least half of their gaps <= 10 minutes."""
-    if posts.empty:
-        return pd.Index([], dtype="int64")
-    a = posts["author"].to_numpy(np.int64)
-    t = _ns(posts["posted_at"])
-    ok = t != NAT
-    a, t = a[ok], t[ok]
-    codes, uniq = pd.factorize(a)
-    order = np.lexsort((t, codes))
-    c, t = codes[order], t[order]
-    close = (c[1:] == c[:-1]) & (t[1:] - t[:-1] <= BURST_MINUTES * NS_PER_MIN)
-    n = np.bincount(c, minlength=len(uniq))
-    bursts = np.bincount(c[1:][close], minlength=len(uniq))
-    keep = (n >= BURST_MIN_POSTS) & (2 * bursts >= n - 1)
-    return pd.Index(np.sort(np.asarray(uniq, dtype=np.int64)[keep]), dtype="int64")
-
-
-def bot_points(inputs: ScoringInputs, params: ScoringParams) -> pd.DataFrame:
-    """Per edge: the five bot features of its actor (at the engagement's time)."""
-    acc, e = inputs.accounts, inputs.edges
-    pos = acc.index.get_indexer(e["actor"].to_numpy(np.int64))
-    known = pos >= 0
-    safe = np.where(known, pos, 0)
-
-    def col(name: str, default) -> np.ndarray:
-        if len(acc) == 0:
-            return np.full(len(e), default)
-        values = acc[name].to_numpy()[safe]
-        return np.where(known, values, default)
-
-    bio = col("bio_len", -1).astype(np.int64)
-    followers = col("followers", 0).astype(np.int64)
-    following = col("following", 0).astype(np.int64)
-    posts_count = col("posts_count", BOT_POSTS_MAX).astype(np.int64)
-    created = _ns(acc["created_at"]) if len(acc) else np.zeros(0, np.int64)
-    created = np.where(known, created[safe] if len(acc) else NAT, NAT)
-    when = _ns(e["occurred_at"])
-    end = pd.Timestamp(params.window_end)
-    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
-    when = np.where(when == NAT, end.value, when)
-    feats = pd.DataFrame(
-        {
-            "empty_bio": known & (bio == 0),
-            "follow_ratio": known
-            & (following >= BOT_FOLLOWING_MIN)
-            & (following >= BOT_FOLLOW_RATIO * np.maximum(followers, 1)),
-            "few_posts": known & (posts_count < BOT_POSTS_MAX),
-            "young": (created != NAT) & (when - created < BOT_AGE_DAYS * NS_PER_DAY),
-            "bursty": np.isin(
-                e["actor"].to_numpy(np.int64), bursty_accounts(inputs.posts).to_numpy()
-            ),
-        },
-        index=e.index,
-    )
-    feats["points"] = feats[list(BOT_FEATURES)].sum(axis=1).astype(np.int64)
-    return feats
-
-
-def bot_engagers(inputs: ScoringInputs, params: ScoringParams) -> pd.DataFrame:
-    e = inputs.edges
-    cols = ["total_w", "bot_w", "bot_actors", *BOT_FEATURES]
-    if e.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], dtype="int64"))
-    feats = bot_points(inputs, params)
-    bot = (feats["points"] >= BOT_MIN_POINTS).to_numpy()
-    target = e["target"].to_numpy(np.int64)
-    w = e["weight"].to_numpy(np.float64)
-    codes, uniq = pd.factorize(target)
-    total = np.bincount(codes, weights=w, minlength=len(uniq))
-    out = pd.DataFrame(
-        {"total_w": total}, index=pd.Index(np.asarray(uniq, dtype=np.int64))
-    )
-    b = pd.DataFrame(
-        {
-            "target": target[bot],
-            "actor": e["actor"].to_numpy(np.int64)[bot],
-            "w": w[bot],
-        }
-    )
-    for name in BOT_FEATURES:
-        b[name] = feats[name].to_numpy()[bot]
-    out["bot_w"] = b.groupby("target")["w"].sum().reindex(out.index, fill_value=0.0)
-    per_actor = b.groupby(["target", "actor"])[list(BOT_FEATURES)].max()
-    agg = per_actor.groupby(level="target").agg(["sum", "size"])
-    out["bot_actors"] = 0
-    for name in BOT_FEATURES:
-        out[name] = 0
-    if len(agg):
-        out.loc[agg.index, "bot_actors"] = agg[(BOT_FEATURES[0], "size")].to_numpy()
-        for name in BOT_FEATURES:
-            out.loc[agg.index, name] = agg[(name, "sum")].to_numpy().astype(np.int64)
+    trend = group_median(pa, g / dt, m)
+    excess = g - trend[pa] * dt
+    starts = group_starts(pa)
+    sizes = np.diff(np.r_[starts, len(pa)])
+    best = np.repeat(np.maximum.reduceat(excess, starts), sizes)
+    at_max = np.flatnonzero(excess == best)
+    first = at_max[group_starts(pa[at_max])]  # the earliest step with the max
+    who = pa[first]
+    out["growth_spike"][who] = np.maximum(excess[first], 0.0)
+    out["has"][who] = True
+    for name, values in (("f0", f0), ("f1", f1), ("t0", t0), ("t1", t1)):
+        out[name][who] = values[first]
+    out["trend"][who] = trend[who]
     return out
 
 
-def timed_post_edges(inputs: ScoringInputs) -> pd.DataFrame:
-    """Timed engagement edges on stored posts: author, post, actor, delay (ns)."""
-    e, p = inputs.edges, inputs.posts
-    if e.empty or p.empty:
-        return pd.DataFrame(
-            {c: np.zeros(0, np.int64) for c in ("author", "post", "actor", "delay")}
-        )
-    when = _ns(e["occurred_at"])
-    pos = p.index.get_indexer(e["post_id"].to_numpy(np.int64))
-    ok = (pos >= 0) & (when != NAT)
-    pos = pos[ok]
-    posted = _ns(p["posted_at"])[pos]
-    keep = posted != NAT
-    return pd.DataFrame(
-        {
-            "author": p["author"].to_numpy(np.int64)[pos][keep],
-            "post": p.index.to_numpy(np.int64)[pos][keep],
-            "actor": e["actor"].to_numpy(np.int64)[ok][keep],
-            "delay": (when[ok] - posted)[keep],
+def bursty_accounts(posts: pd.DataFrame) -> pd.Index:
+    """Authors with >= 3 posts and at least half of the gaps <= 10 minutes (sorted)."""
+    _, ids = bursty_flags(posts, pd.Index([], dtype="int64"))
+    return pd.Index(ids, dtype="int64")
+
+
+def bursty_flags(posts: pd.DataFrame, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Authors with >= 3 posts and at least half of their gaps <= 10 minutes: a flag
+    per row of ``index`` (accounts) and the sorted bursty ids missing from it."""
+    flags = np.zeros(len(index), bool)
+    if posts.empty:
+        return flags, np.zeros(0, np.int64)
+    a = posts["author"].to_numpy(np.int64)
+    t = ns(posts["posted_at"])
+    ok = np.flatnonzero(t != NAT)
+    (c,), extra = account_codes(index, a[ok])
+    t = t[ok]
+    k = len(index) + len(extra)
+    n = np.bincount(c, minlength=k)
+    many = np.flatnonzero(n[c] >= BURST_MIN_POSTS)
+    c, t = c[many], t[many]
+    order = group_sort(c, t)
+    c, t = c[order], t[order]
+    close = (c[1:] == c[:-1]) & (t[1:] - t[:-1] <= BURST_MINUTES * NS_PER_MIN)
+    bursts = np.bincount(c[1:][close], minlength=k)
+    keep = (n >= BURST_MIN_POSTS) & (2 * bursts >= n - 1)
+    return keep[: len(index)], extra[keep[len(index) :]]
+
+
+def bot_engagers(
+    inputs: ScoringInputs,
+    params: ScoringParams,
+    to: np.ndarray,
+    sel: np.ndarray,
+    m: int,
+) -> dict[str, np.ndarray]:
+    """Per scored account: total_w, bot_w, bot_actors and the per-feature counts of
+    the bot-like actors. ``sel``: the edges whose target is scored, ``to`` its
+    position."""
+    acc, e = inputs.accounts, inputs.edges
+    w = e["weight"].to_numpy(np.float64)[sel]
+    out = {"total_w": np.bincount(to, weights=w, minlength=m)[:m]}
+    actor = e["actor"].to_numpy(np.int64)[sel]
+    ap = lookup(acc.index, actor)
+    bursty_acc, bursty_extra = bursty_flags(inputs.posts, acc.index)
+    if len(acc):
+        bio = acc["bio_len"].to_numpy(np.int64)
+        followers = acc["followers"].to_numpy(np.int64)
+        following = acc["following"].to_numpy(np.int64)
+        static = {
+            "empty_bio": bio == 0,
+            "follow_ratio": (following >= BOT_FOLLOWING_MIN)
+            & (following >= BOT_FOLLOW_RATIO * np.maximum(followers, 1)),
+            "few_posts": acc["posts_count"].to_numpy(np.int64) < BOT_POSTS_MAX,
+            "bursty": bursty_acc,
         }
-    )
+        created = ns(acc["created_at"])
+    else:
+        static = {name: np.zeros(0, bool) for name in BOT_FEATURES if name != "young"}
+        created = np.zeros(0, np.int64)
+    points_of = sum(v.astype(np.int8) for v in static.values())
+    when = ns(e["occurred_at"])[sel]
+    end = pd.Timestamp(params.window_end)
+    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+    when = np.where(when == NAT, end.value, when)
+    cr = take(created, ap, NAT)
+    young = (cr != NAT) & (when - cr < BOT_AGE_DAYS * NS_PER_DAY)
+    del when, cr
+    points = take(points_of, ap, 0).astype(np.int8) + young
+    unknown = np.flatnonzero(ap < 0)
+    unknown_bursty = np.zeros(0, bool)
+    if len(unknown):
+        unknown_bursty = np.isin(actor[unknown], bursty_extra)
+        points[unknown] += unknown_bursty
+    b = np.flatnonzero(points >= BOT_MIN_POINTS)
+    del points
+    bt = to[b]
+    out["bot_w"] = np.bincount(bt, weights=w[b], minlength=m)[:m]
+    bap = ap[b]
+    feats = {name: take(static[name], bap, False) for name in static}
+    feats["young"] = young[b]
+    if len(unknown):
+        flag = np.zeros(len(sel), bool)
+        flag[unknown] = unknown_bursty
+        feats["bursty"] = feats["bursty"] | flag[b]
+    # distinct (target, actor) pairs, each feature OR-ed over the pair's bot edges
+    (code,), _ = account_codes(acc.index, actor[b])
+    k = np.int64(max(int(code.max()) + 1, 1)) if len(code) else np.int64(1)
+    pairs, inv = np.unique(bt.astype(np.int64) * k + code, return_inverse=True)
+    pt = (pairs // k).astype(np.intp)
+    out["bot_actors"] = np.bincount(pt, minlength=m)[:m].astype(np.int64)
+    for name in BOT_FEATURES:
+        hit = np.bincount(inv, weights=feats[name], minlength=len(pairs)) > 0
+        out[name] = np.bincount(pt, weights=hit, minlength=m)[:m].astype(np.int64)
+    return out
 
 
-def pods(inputs: ScoringInputs) -> tuple[pd.DataFrame, dict[int, list[int]]]:
-    """Per author: n posts with timed engagement, pod posts, group size; the groups."""
-    te = timed_post_edges(inputs)
-    cols = ["n_posts", "pod_posts", "pod_group_size", "pod_share"]
-    empty = pd.DataFrame(columns=cols, index=pd.Index([], dtype="int64"))
-    if te.empty:
-        return empty, {}
-    n_posts = te.drop_duplicates("post").groupby("author").size()
-    fast = te[(te["delay"] >= 0) & (te["delay"] <= POD_WINDOW_MINUTES * NS_PER_MIN)]
-    fast = fast.drop_duplicates(["post", "actor"])[["author", "post", "actor"]]
-    f = fast.groupby(["author", "actor"]).size().rename("f").reset_index()
-    f["n"] = n_posts.reindex(f["author"]).to_numpy()
-    need = np.maximum(
-        POD_ACTOR_MIN_POSTS, (f["n"].to_numpy() * POD_ACTOR_PCT + 99) // 100
-    )
-    cand = f[(f["n"] >= POD_MIN_AUTHOR_POSTS) & (f["f"] >= need)][["author", "actor"]]
-    out = pd.DataFrame({"n_posts": n_posts})
-    out["pod_posts"] = 0
-    out["pod_group_size"] = 0
-    out["pod_share"] = 0.0
-    if cand.empty:
+def pods(inputs: ScoringInputs, ids: np.ndarray) -> tuple[dict, dict[int, list[int]]]:
+    """Per scored author (positional): n posts with timed engagement, pod posts, group
+    size, pod share; the groups (scored position -> sorted actor ids)."""
+    e, p = inputs.edges, inputs.posts
+    m = len(ids)
+    out = {
+        "n_posts": np.zeros(m, np.int64),
+        "pod_posts": np.zeros(m, np.int64),
+        "pod_group_size": np.zeros(m, np.int64),
+        "pod_share": np.zeros(m),
+    }
+    if e.empty or p.empty or m == 0:
         return out, {}
-    fc = fast.merge(cand, on=["author", "actor"])
-    # co-engagement counts of candidate pairs: X^T X, X = (author, post) x (author, actor)
-    row_codes, _ = pd.factorize(pd.MultiIndex.from_arrays([fc["author"], fc["post"]]))
-    col_codes, col_uniques = pd.factorize(
-        pd.MultiIndex.from_arrays([fc["author"], fc["actor"]])
+    post_sp = lookup(ids, p["author"].to_numpy(np.int64))
+    posted = ns(p["posted_at"])
+    when = ns(e["occurred_at"])
+    pos = lookup(p.index, e["post_id"].to_numpy(np.int64))
+    sel = np.flatnonzero(pos >= 0)
+    pp = pos[sel]
+    del pos
+    ok = np.flatnonzero(
+        (take(post_sp, pp, -1) >= 0) & (posted[pp] != NAT) & (when[sel] != NAT)
     )
+    sel, pp = sel[ok], pp[ok]
+    del ok
+    engaged = np.zeros(len(p), bool)
+    engaged[pp] = True
+    n_posts = np.bincount(post_sp[np.flatnonzero(engaged)], minlength=m)[:m]
+    out["n_posts"] = n_posts.astype(np.int64)
+    delay = when[sel] - posted[pp]
+    fast = np.flatnonzero((delay >= 0) & (delay <= POD_WINDOW_MINUTES * NS_PER_MIN))
+    del delay
+    fpp = pp[fast]
+    actors, ac = np.unique(
+        e["actor"].to_numpy(np.int64)[sel[fast]], return_inverse=True
+    )
+    del sel, pp, fast
+    na = np.int64(max(len(actors), 1))
+    pk = np.unique(fpp.astype(np.int64) * na + ac)  # distinct (post, actor)
+    fpp, ac = (pk // na).astype(np.intp), pk % na
+    fa = post_sp[fpp]
+    keys, inv, cnt = np.unique(
+        fa.astype(np.int64) * na + ac, return_inverse=True, return_counts=True
+    )
+    ka = (keys // na).astype(np.intp)
+    n_of = n_posts[ka]
+    need = np.maximum(POD_ACTOR_MIN_POSTS, (n_of * POD_ACTOR_PCT + 99) // 100)
+    cand = np.flatnonzero((n_of >= POD_MIN_AUTHOR_POSTS) & (cnt >= need))
+    if len(cand) == 0:
+        return out, {}
+    col_of = np.full(len(keys), -1, np.intp)
+    col_of[cand] = np.arange(len(cand))
+    col = col_of[inv]
+    keep = np.flatnonzero(col >= 0)
+    cols = col[keep]
+    row_posts, rows = np.unique(fpp[keep], return_inverse=True)
+    # co-engagement counts of candidate pairs: X^T X, X = post x (author, actor)
     x = sparse.csr_matrix(
-        (np.ones(len(fc), np.int64), (row_codes, col_codes)),
-        shape=(row_codes.max() + 1, len(col_uniques)),
+        (np.ones(len(cols), np.int64), (rows, cols)),
+        shape=(len(row_posts), len(cand)),
     )
     co = (x.T @ x).tocoo()
     upper = co.row < co.col
     i, j, c = co.row[upper], co.col[upper], co.data[upper]
-    col_author = col_uniques.get_level_values(0).to_numpy(np.int64)
-    n_of_col = n_posts.reindex(col_author).to_numpy()
-    pair_need = np.maximum(POD_PAIR_MIN_POSTS, (n_of_col[i] * POD_PAIR_PCT + 99) // 100)
+    col_author = ka[cand]
+    pair_need = np.maximum(
+        POD_PAIR_MIN_POSTS, (n_posts[col_author[i]] * POD_PAIR_PCT + 99) // 100
+    )
     strong = c >= pair_need
-    deg = np.bincount(
-        np.concatenate([i[strong], j[strong]]), minlength=len(col_uniques)
-    )
+    deg = np.bincount(np.concatenate([i[strong], j[strong]]), minlength=len(cand))
     member = deg >= POD_MIN_PARTNERS
-    size = pd.Series(member.astype(np.int64), index=col_author).groupby(level=0).sum()
-    size = size[size >= POD_MIN_GROUP]
-    if size.empty:
+    size = np.bincount(col_author[member], minlength=m)[:m]
+    kept = member & (size[col_author] >= POD_MIN_GROUP)
+    if not kept.any():
         return out, {}
-    keep = member & np.isin(col_author, size.index.to_numpy())
-    members = pd.DataFrame(
-        {
-            "author": col_author[keep],
-            "actor": col_uniques.get_level_values(1).to_numpy(np.int64)[keep],
-        }
-    )
-    fm = fc.merge(members, on=["author", "actor"])
-    per_post = fm.groupby(["author", "post"]).size()
-    hit = per_post[per_post >= POD_POST_MIN_ENGAGERS].groupby(level="author").size()
-    out.loc[size.index, "pod_group_size"] = size.to_numpy()
-    out.loc[hit.index, "pod_posts"] = hit.to_numpy()
-    out["pod_share"] = np.where(
-        out["pod_group_size"] > 0, out["pod_posts"] / out["n_posts"], 0.0
-    )
-    groups = {int(k): sorted(v.tolist()) for k, v in members.groupby("author")["actor"]}
+    per_post = np.bincount(rows[kept[cols]], minlength=len(row_posts))
+    hit_authors = post_sp[row_posts[per_post >= POD_POST_MIN_ENGAGERS]]
+    pod_posts = np.bincount(hit_authors, minlength=m)[:m].astype(np.int64)
+    group_size = np.where(size >= POD_MIN_GROUP, size, 0).astype(np.int64)
+    out["pod_group_size"] = group_size
+    out["pod_posts"] = np.where(group_size > 0, pod_posts, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["pod_share"] = np.where(
+            group_size > 0, out["pod_posts"] / np.maximum(n_posts, 1), 0.0
+        )
+    kc = np.flatnonzero(kept)
+    g_author = col_author[kc]
+    g_actor = actors[keys[cand[kc]] % na]
+    order = np.lexsort((g_actor, g_author))
+    g_author, g_actor = g_author[order], g_actor[order]
+    starts = group_starts(g_author)
+    groups = {
+        int(g_author[s]): g_actor[s:t].tolist()
+        for s, t in zip(starts, np.r_[starts[1:], len(g_author)], strict=True)
+    }
     return out, groups
 
 
-def platform_of(accounts: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
-    pos = accounts.index.get_indexer(ids)
-    if len(accounts) == 0:
-        return np.full(len(ids), "", dtype=object)
-    plat = accounts["platform"].astype(object).to_numpy()
-    return np.where(pos >= 0, plat[np.maximum(pos, 0)], "").astype(object)
-
-
-def reciprocity(inputs: ScoringInputs) -> tuple[pd.DataFrame, dict[str, float]]:
-    e = inputs.edges
-    cols = ["reciprocity", "reciprocal_accounts", "platform"]
-    empty = pd.DataFrame(columns=cols, index=pd.Index([], dtype="int64"))
+def reciprocity(
+    inputs: ScoringInputs, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Per scored account: reciprocity, reciprocal accounts, the platform norm; and the
+    platform names."""
+    acc, e = inputs.accounts, inputs.edges
+    m = len(ids)
+    plat_code, plat_names, empty = platform_codes(acc)
+    my_acc = lookup(acc.index, ids)
+    my_plat = take(plat_code, my_acc, empty)
+    zero = (np.zeros(m), np.zeros(m, np.int64), np.zeros(m), my_plat, plat_names)
     if e.empty:
-        return empty, {}
-    lk = e["kind"].isin(RECIP_KINDS).to_numpy()
-    if not lk.any():
-        return empty, {}
+        return zero
+    lk = np.flatnonzero(kind_in(e["kind"], RECIP_KINDS))
+    if len(lk) == 0:
+        return zero
     t = e["target"].to_numpy(np.int64)[lk]
     a = e["actor"].to_numpy(np.int64)[lk]
     w = e["weight"].to_numpy(np.float64)[lk]
-    codes, uniq = pd.factorize(np.concatenate([t, a]))
-    k = np.int64(len(uniq))
-    ct, ca = codes[: len(t)].astype(np.int64), codes[len(t) :].astype(np.int64)
-    pair_codes, pair_keys = pd.factorize(ct * k + ca)
-    pw = np.bincount(pair_codes, weights=w, minlength=len(pair_keys))
-    pt, pa = pair_keys // k, pair_keys % k
-    rec = np.isin(pa * k + pt, pair_keys)
-    tw = np.bincount(pt, weights=pw, minlength=len(uniq))
-    rw = np.bincount(pt, weights=np.where(rec, pw, 0.0), minlength=len(uniq))
-    n_rec = np.bincount(pt, weights=rec.astype(np.float64), minlength=len(uniq))
-    has = tw > 0
-    ids = np.asarray(uniq, dtype=np.int64)[has]
-    out = pd.DataFrame(
-        {
-            "reciprocity": rw[has] / tw[has],
-            "reciprocal_accounts": n_rec[has].astype(np.int64),
-            "platform": platform_of(inputs.accounts, ids),
-        },
-        index=pd.Index(ids, dtype="int64"),
-    )
-    norms = out.groupby("platform")["reciprocity"].median().to_dict()
-    return out, {str(key): float(v) for key, v in norms.items()}
+    del lk
+    (ct, ca), extra = account_codes(acc.index, t, a)
+    del t, a
+    k = len(acc) + len(extra)
+    key = ct.astype(np.int64) * k + ca
+    del ct, ca
+    w_vals = np.unique(w)
+    wbits = bit_length(len(w_vals) - 1)
+    if len(w_vals) <= MAX_WEIGHT_CODES and bit_length(k * k) + wbits <= 63:
+        # sort (pair, weight code) values: no argsort needed
+        packed = (key << wbits) | np.searchsorted(w_vals, w)
+        del key, w
+        packed.sort()
+        pair = packed >> wbits
+        wv = w_vals[packed & ((1 << wbits) - 1)]
+        del packed
+    else:
+        order = np.argsort(key)
+        pair, wv = key[order], w[order]
+        del key, w, order
+    starts = group_starts(pair)
+    pw = np.add.reduceat(wv, starts) if len(starts) else np.zeros(0)
+    keys = pair[starts]
+    del pair, wv, starts
+    pt, pa = keys // k, keys % k
+    # pairs whose reverse exists: the values in both keys and the reversed keys
+    both = np.concatenate([keys, pa * k + pt])
+    both.sort()
+    dup = both[1:][both[1:] == both[:-1]]
+    del both
+    rec = np.zeros(len(keys), bool)
+    rec[np.searchsorted(keys, dup)] = True
+    pt = pt.astype(np.intp)
+    tw = np.bincount(pt, weights=pw, minlength=k)
+    rw = np.bincount(pt[rec], weights=pw[rec], minlength=k)
+    n_rec = np.bincount(pt[rec], minlength=k)
+    has = np.flatnonzero(tw > 0)
+    recip = np.zeros(k)
+    recip[has] = rw[has] / tw[has]
+    code_plat = np.concatenate([plat_code, np.full(len(extra), empty)])
+    norms = group_median(code_plat[has], recip[has], len(plat_names))
+    norms = np.nan_to_num(norms, nan=0.0)
+    # scored accounts' codes
+    code = my_acc.copy()
+    bad = np.flatnonzero(code < 0)
+    if len(bad):
+        j = np.searchsorted(extra, ids[bad])
+        found = (
+            (j < len(extra))
+            & (extra[np.minimum(j, max(len(extra) - 1, 0))] == ids[bad])
+            if len(extra)
+            else np.zeros(len(bad), bool)
+        )
+        code[bad] = np.where(found, len(acc) + j, -1)
+    r = take(recip, code, 0.0)
+    n = take(n_rec, code, 0).astype(np.int64)
+    return r, n, norms[my_plat], my_plat, plat_names
 
 
 def authenticity_scores(
@@ -537,95 +608,82 @@ def authenticity_scores(
     """Authenticity signals, score and evidence-backed flags per account (see module doc)."""
     idx = scored_index(inputs, accounts)
     ids = idx.to_numpy(np.int64)
-    out = pd.DataFrame(index=idx)
+    m = len(ids)
 
-    spikes = growth_spikes(inputs.snapshots).reindex(idx)
-    out["growth_spike"] = spikes["growth_spike"].fillna(0.0).astype(np.float64)
+    spikes = growth_spikes(inputs.snapshots, ids)
+    spike = spikes["growth_spike"]
 
-    bots = bot_engagers(inputs, params).reindex(idx)
-    total_w = bots["total_w"].fillna(0.0).to_numpy(np.float64)
-    bot_w = bots["bot_w"].fillna(0.0).to_numpy(np.float64)
-    out["bot_engager_share"] = np.where(
-        total_w > 0, bot_w / np.where(total_w > 0, total_w, 1.0), 0.0
-    )
+    tpos = lookup(ids, inputs.edges["target"].to_numpy(np.int64))
+    sel = np.flatnonzero(tpos >= 0)
+    to = tpos[sel]
+    del tpos
+    bots = bot_engagers(inputs, params, to, sel, m)
+    del to, sel
+    total_w, bot_w = bots["total_w"], bots["bot_w"]
+    share = np.where(total_w > 0, bot_w / np.where(total_w > 0, total_w, 1.0), 0.0)
 
-    pod, groups = pods(inputs)
-    pod = pod.reindex(idx)
-    out["pod_share"] = pod["pod_share"].fillna(0.0).astype(np.float64)
-    out["pod_group_size"] = pod["pod_group_size"].fillna(0).astype(np.int64)
+    pod, groups = pods(inputs, ids)
+    recip, n_rec, norm, plat, plat_names = reciprocity(inputs, ids)
 
-    rec, norms = reciprocity(inputs)
-    rec = rec.reindex(idx)
-    out["reciprocity"] = rec["reciprocity"].fillna(0.0).astype(np.float64)
-    out["reciprocal_accounts"] = rec["reciprocal_accounts"].fillna(0).astype(np.int64)
-    plats = platform_of(inputs.accounts, ids)
-    out["reciprocity_norm"] = (
-        np.array([norms.get(str(p), 0.0) for p in plats], dtype=np.float64)
-        if len(ids)
-        else np.zeros(0)
-    )
-
-    spike = out["growth_spike"].to_numpy()
     p_spike = np.clip((spike - SPIKE_PENALTY_FLOOR) / SPIKE_PENALTY_SPAN, 0.0, 1.0)
-    p_bot = np.clip(out["bot_engager_share"].to_numpy() / BOT_PENALTY_SPAN, 0.0, 1.0)
-    p_pod = np.clip(out["pod_share"].to_numpy(), 0.0, 1.0)
-    norm = out["reciprocity_norm"].to_numpy()
-    m = np.minimum(0.9, np.maximum(RECIP_PENALTY_FLOOR, RECIP_FLAG_FACTOR * norm))
-    p_recip = RECIP_PENALTY_WEIGHT * np.clip(
-        (out["reciprocity"].to_numpy() - m) / (1.0 - m), 0.0, 1.0
-    )
-    out["authenticity"] = (
-        (1.0 - p_spike) * (1.0 - p_bot) * (1.0 - p_pod) * (1.0 - p_recip)
-    )
+    p_bot = np.clip(share / BOT_PENALTY_SPAN, 0.0, 1.0)
+    p_pod = np.clip(pod["pod_share"], 0.0, 1.0)
+    mm = np.minimum(0.9, np.maximum(RECIP_PENALTY_FLOOR, RECIP_FLAG_FACTOR * norm))
+    p_recip = RECIP_PENALTY_WEIGHT * np.clip((recip - mm) / (1.0 - mm), 0.0, 1.0)
+    score = (1.0 - p_spike) * (1.0 - p_bot) * (1.0 - p_pod) * (1.0 - p_recip)
 
     # Flags: only accounts past a threshold get a (Python-built) evidence dict.
-    flags: list[list[dict]] = [[] for _ in range(len(idx))]
-    cand = np.flatnonzero(spike >= SPIKE_FLAG_EXCESS)
-    for k in cand:
-        row = spikes.iloc[k]
+    flags: list[list[dict]] = [[] for _ in range(m)]
+    for k in np.flatnonzero(spikes["has"] & (spike >= SPIKE_FLAG_EXCESS)):
         flag = spike_flag(
-            float(row["growth_spike"]),
-            int(row["f0"]),
-            int(row["f1"]),
-            int(row["t0"]),
-            int(row["t1"]),
-            float(row["trend"]),
+            float(spike[k]),
+            int(spikes["f0"][k]),
+            int(spikes["f1"][k]),
+            int(spikes["t0"][k]),
+            int(spikes["t1"][k]),
+            float(spikes["trend"][k]),
         )
         if flag:
             flags[k].append(flag)
-    share = out["bot_engager_share"].to_numpy()
     for k in np.flatnonzero(share >= BOT_FLAG_SHARE):
-        row = bots.iloc[k]
-        feats = {name: int(row[name]) for name in BOT_FEATURES}
         flag = bot_flag(
             float(share[k]),
             float(bot_w[k]),
             float(total_w[k]),
-            int(row["bot_actors"]),
-            feats,
+            int(bots["bot_actors"][k]),
+            {name: int(bots[name][k]) for name in BOT_FEATURES},
         )
         if flag:
             flags[k].append(flag)
-    for k in np.flatnonzero(out["pod_group_size"].to_numpy() >= POD_MIN_GROUP):
-        row = pod.iloc[k]
+    for k in np.flatnonzero(pod["pod_group_size"] >= POD_MIN_GROUP):
         flag = pod_flag(
-            float(row["pod_share"]),
-            groups.get(int(ids[k]), []),
-            int(row["pod_posts"]),
-            int(row["n_posts"]),
+            float(pod["pod_share"][k]),
+            groups.get(int(k), []),
+            int(pod["pod_posts"][k]),
+            int(pod["n_posts"][k]),
         )
         if flag:
             flags[k].append(flag)
-    recip = out["reciprocity"].to_numpy()
     for k in np.flatnonzero(recip >= RECIP_FLAG_MIN):
         flag = recip_flag(
-            float(recip[k]),
-            int(out["reciprocal_accounts"].iat[k]),
-            float(norm[k]),
-            str(plats[k]),
+            float(recip[k]), int(n_rec[k]), float(norm[k]), plat_names[plat[k]]
         )
         if flag:
             flags[k].append(flag)
-    out["flagged"] = np.array([bool(f) for f in flags], dtype=bool)
+    flagged = np.array([bool(f) for f in flags], dtype=bool)
+    out = pd.DataFrame(
+        {
+            "growth_spike": spike.astype(np.float64),
+            "bot_engager_share": share.astype(np.float64),
+            "pod_share": pod["pod_share"].astype(np.float64),
+            "pod_group_size": pod["pod_group_size"].astype(np.int64),
+            "reciprocity": recip.astype(np.float64),
+            "reciprocal_accounts": n_rec.astype(np.int64),
+            "reciprocity_norm": norm.astype(np.float64),
+            "authenticity": score,
+            "flagged": flagged.reshape(-1) if m else np.zeros(0, bool),
+        },
+        index=idx,
+    )
     out["flags"] = pd.Series(flags, index=idx, dtype=object)
     return out[list(COLUMNS)]
