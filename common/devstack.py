@@ -244,7 +244,10 @@ def command_up(stack: Stack, args: list[str]) -> int:
     )
     wait_for_worker(stack, worker)
     say("Celery worker is ready")
-    say(f"[6/{steps}] Demo world: generate, load, ingest through the worker, scan")
+    say(
+        f"[6/{steps}] Demo world: generate, load, ingest through the worker, scan, "
+        "link, score"
+    )
     stack.manage(
         "demo_world",
         "--dir",

@@ -36,3 +36,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if result.failed_runs:
             raise CommandError(f"ingest runs failed: {result.failed_runs}")
+        from vetting.models import ScoringRun
+
+        failed = ScoringRun.objects.filter(pk__in=result.scoring_runs, status="failed")
+        if failed.exists():
+            raise CommandError(
+                "scoring failed: " + "; ".join(f"run {r.pk}: {r.error}" for r in failed)
+            )
