@@ -430,7 +430,7 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
         run.save()
         return PreparedRun(run, True, True, [])
     chosen = candidates(loaded.inputs, params)
-    split = parts(loaded.inputs, chosen)
+    split = parts(loaded.inputs, chosen, graph_parts=settings.SCORING_GRAPH_PARTS)
     work = _work_dir(run.pk)
     work.mkdir(parents=True, exist_ok=True)
     tmp = work / "inputs.pkl.part"

@@ -200,6 +200,9 @@ SCORING_WORK_DIR = Path(
 # Seconds the post-ingest trigger waits before scoring the active programs (ingest
 # runs arriving meanwhile fold into the same scoring).
 SCORING_DEBOUNCE_SECONDS = env_int("SCORING_DEBOUNCE_SECONDS", 30)
+# Tasks the specialty-bound graph scores of a run are split into (specialties whole,
+# balanced by engagement); set it to the number of specialties for one task each.
+SCORING_GRAPH_PARTS = env_int("SCORING_GRAPH_PARTS", 4)
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {
