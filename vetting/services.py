@@ -3,7 +3,6 @@ scoring runs (DESIGN 5)."""
 
 from __future__ import annotations
 
-import math
 import pickle
 import shutil
 import time
@@ -566,107 +565,93 @@ _SCORE_COLUMNS = (
 )
 
 
-def _num(value) -> float | None:
-    """A JSON/SQL-safe float (None for NaN)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
-
-
-def _jsonable(value):
-    import numpy as np
-
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return _num(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
-    """Insert the run's scores with COPY (the run's rows never exist before)."""
-    import orjson
+    """Insert the run's scores with one CSV COPY built column-wise (the run's rows
+    never exist before): about 20 us a row, JSON by pandas' C encoder."""
+    import io
+
+    import numpy as np
+    import pandas as pd
 
     if scores is None or len(scores) == 0:
         return 0
+    skip = {
+        "gate_failures",
+        "gates_passed",
+        "rank",
+        "specialty_rank",
+        "followers",
+        "specialty",
+        "clinician_id",
+        "composite",
+    }
     detail_columns = [
         c
         for c in scores.columns
-        if c
-        not in {
-            "gate_failures",
-            "gates_passed",
-            "rank",
-            "specialty_rank",
-            "followers",
-            "specialty",
-            "clinician_id",
-            "composite",
-        }
+        if c not in skip
         and not c.startswith("contribution_")
         and not c.startswith("value_")
     ]
+
+    def json_lines(frame) -> list[str]:
+        text = frame.to_json(orient="records", lines=True, double_precision=15)
+        return text.splitlines() if text else ["{}"] * len(frame)
+
+    contributions = scores[[f"contribution_{c}" for c in COMPONENTS]].copy()
+    contributions.columns = list(COMPONENTS)
+    clinician = scores["clinician_id"].to_numpy()
+    specialty_rank = pd.array(scores["specialty_rank"], dtype="Int64")
+    out = pd.DataFrame(
+        {
+            "run_id": run.pk,
+            "program_id": run.program_id,
+            "account_id": scores.index.to_numpy(dtype=np.int64),
+            "clinician_id": pd.Series(clinician, dtype="Int64")
+            .where(clinician >= 0)
+            .array,
+            "specialty_code": scores["specialty"].to_numpy(),
+            "as_of": as_of.isoformat(),
+            "scoring_version": SCORING_VERSION,
+            "followers": scores["followers"].to_numpy(dtype=np.int64),
+            **{c: scores[f"value_{c}"].to_numpy(dtype=float) for c in COMPONENTS},
+            "composite": scores["composite"].to_numpy(dtype=float),
+            "rank": scores["rank"].to_numpy(dtype=np.int64),
+            "specialty_rank": specialty_rank,
+            "gates_passed": np.where(scores["gates_passed"].to_numpy(bool), "t", "f"),
+            "gate_failures": [
+                orjson_dumps(list(v)) for v in scores["gate_failures"].tolist()
+            ],
+            "authenticity_flagged": np.where(
+                scores["flagged"].fillna(False).to_numpy(bool)
+                if "flagged" in scores
+                else np.zeros(len(scores), bool),
+                "t",
+                "f",
+            ),
+            "contributions": json_lines(contributions),
+            "details": json_lines(scores[detail_columns]),
+        }
+    )
+    buffer = io.StringIO()
+    out.to_csv(buffer, header=False, index=False, na_rep="")
     columns = ", ".join(_SCORE_COLUMNS)
-    flagged = scores.get("flagged")
     with connection.cursor() as cursor:
         raw = cursor.connection
         with (
             raw.cursor() as cur,
-            cur.copy(f"COPY vetting_influencerscore ({columns}) FROM STDIN") as copy,
+            cur.copy(
+                f"COPY vetting_influencerscore ({columns}) FROM STDIN "
+                "WITH (FORMAT csv, FORCE_NOT_NULL (specialty_code))"
+            ) as copy,
         ):
-            records = scores.to_dict("index")
-            for account_id, row in records.items():
-                specialty_rank = row.get("specialty_rank")
-                copy.write_row(
-                    (
-                        run.pk,
-                        run.program_id,
-                        int(account_id),
-                        int(row["clinician_id"]) if row["clinician_id"] >= 0 else None,
-                        row["specialty"],
-                        as_of,
-                        SCORING_VERSION,
-                        int(row["followers"]),
-                        *(_num(row[f"value_{c}"]) for c in COMPONENTS),
-                        _num(row["composite"]),
-                        int(row["rank"]),
-                        _int_or_none(specialty_rank),
-                        bool(row["gates_passed"]),
-                        orjson.dumps(list(row["gate_failures"])).decode(),
-                        bool(flagged[account_id]) if flagged is not None else False,
-                        orjson.dumps(
-                            {c: _num(row[f"contribution_{c}"]) for c in COMPONENTS}
-                        ).decode(),
-                        orjson.dumps(
-                            {c: _jsonable(row[c]) for c in detail_columns}
-                        ).decode(),
-                    )
-                )
+            copy.write(buffer.getvalue())
     return len(scores)
 
 
-def _int_or_none(value) -> int | None:
-    number = _num(value) if value is not None and str(value) != "<NA>" else None
-    return None if number is None else int(number)
+def orjson_dumps(value) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
 
 
 def scoring_latest_run(program: Program) -> ScoringRun | None:
