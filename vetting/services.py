@@ -594,7 +594,7 @@ def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
     ]
 
     def json_lines(frame) -> list[str]:
-        text = frame.to_json(orient="records", lines=True, double_precision=15)
+        text = frame.to_json(orient="records", lines=True, double_precision=6)
         return text.splitlines() if text else ["{}"] * len(frame)
 
     contributions = scores[[f"contribution_{c}" for c in COMPONENTS]].copy()
