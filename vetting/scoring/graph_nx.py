@@ -225,6 +225,35 @@ def louvain_partition(sub: nx.DiGraph, seed: int = LOUVAIN_SEED) -> list[set[int
     return sorted((set(p) for p in parts), key=lambda p: (-len(p), min(p)))
 
 
+def leiden_partition(sub: nx.DiGraph) -> list[set[int]]:
+    """The fast path's partition, computed from this networkx graph: igraph Leiden
+    (modularity, seeded) on the undirected projection with nodes in account-id order
+    and edges in (u, v) order, numbered like :func:`louvain_partition`.
+
+    networkx has no Leiden of its own (``leiden_communities`` is a backend stub), so
+    the reference takes the partition from the same algorithm and checks everything
+    computed from it (ids, sizes, shares, labels, the score) with networkx; the
+    partition itself is checked against networkx Louvain by modularity in the tests.
+    """
+    from vetting.scoring.graph import leiden_igraph
+
+    nodes = sorted(sub.nodes)
+    position = {v: i for i, v in enumerate(nodes)}
+    und = undirected_projection(sub)
+    pairs = sorted(
+        (min(position[u], position[v]), max(position[u], position[v]), d["weight"])
+        for u, v, d in und.edges(data=True)
+    )
+    a = np.asarray([p[0] for p in pairs], dtype=np.int64)
+    b = np.asarray([p[1] for p in pairs], dtype=np.int64)
+    w = np.asarray([p[2] for p in pairs], dtype=float)
+    membership = leiden_igraph(len(nodes), a, b, w)
+    groups: dict[int, set[int]] = {}
+    for node, community in zip(nodes, membership.tolist(), strict=True):
+        groups.setdefault(community, set()).add(node)
+    return sorted(groups.values(), key=lambda p: (-len(p), min(p)))
+
+
 def _labels(inputs: ScoringInputs, members: set[int]) -> str:
     counts: dict[str, int] = {}
     posts = inputs.posts
@@ -240,17 +269,24 @@ def _labels(inputs: ScoringInputs, members: set[int]) -> str:
 
 
 def community_scores(
-    inputs: ScoringInputs, params: ScoringParams, accounts: np.ndarray | None = None
+    inputs: ScoringInputs,
+    params: ScoringParams,
+    accounts: np.ndarray | None = None,
+    *,
+    partition: str = "leiden",
 ) -> pd.DataFrame:
-    """Reference of :func:`vetting.scoring.graph.community_scores` (networkx
-    ``louvain_communities``)."""
+    """Reference of :func:`vetting.scoring.graph.community_scores`. ``partition``:
+    ``"leiden"`` (the fast path's algorithm, see :func:`leiden_partition`; the
+    pipeline's reference) or ``"louvain"`` (networkx ``louvain_communities``, to
+    compare partitions by modularity)."""
+    partition_of = leiden_partition if partition == "leiden" else louvain_partition
     graph = engagement_graph(inputs)
     index = _specialty_index(graph, accounts)
     wanted = {graph.nodes[v]["specialty"] for v in index.tolist() if v in graph} - {""}
     rows: dict[int, tuple] = {}
     for spec in sorted(wanted):
         sub = specialty_graph(graph, spec)
-        for number, members in enumerate(louvain_partition(sub), start=1):
+        for number, members in enumerate(partition_of(sub), start=1):
             inner = sub.subgraph(members)
             internal = inner.size(weight="weight")
             label = _labels(inputs, members)
