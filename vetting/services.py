@@ -565,16 +565,14 @@ _SCORE_COLUMNS = (
 )
 
 
-def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
-    """Insert the run's scores with one CSV COPY built column-wise (the run's rows
-    never exist before): about 20 us a row, JSON by pandas' C encoder."""
+def _scores_chunk_csv(run: ScoringRun, scores, *, as_of: datetime) -> str:
+    """CSV rows (for COPY) of some of the run's scores, built column-wise with
+    JSON from pandas' C encoder."""
     import io
 
     import numpy as np
     import pandas as pd
 
-    if scores is None or len(scores) == 0:
-        return 0
     skip = {
         "gate_failures",
         "gates_passed",
@@ -634,6 +632,17 @@ def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
     )
     buffer = io.StringIO()
     out.to_csv(buffer, header=False, index=False, na_rep="")
+    return buffer.getvalue()
+
+
+SCORES_WRITE_CHUNK = 50_000
+
+
+def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
+    """Insert the run's scores (whose rows never exist before) with one CSV COPY,
+    sent in chunks of ``SCORES_WRITE_CHUNK`` rows to bound memory."""
+    if scores is None or len(scores) == 0:
+        return 0
     columns = ", ".join(_SCORE_COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.connection
@@ -644,7 +653,9 @@ def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
                 "WITH (FORMAT csv, FORCE_NOT_NULL (specialty_code))"
             ) as copy,
         ):
-            copy.write(buffer.getvalue())
+            for start in range(0, len(scores), SCORES_WRITE_CHUNK):
+                chunk = scores.iloc[start : start + SCORES_WRITE_CHUNK]
+                copy.write(_scores_chunk_csv(run, chunk, as_of=as_of))
     return len(scores)
 
 
