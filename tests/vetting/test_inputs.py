@@ -130,3 +130,15 @@ def test_the_hash_is_stable_and_follows_the_data(world):
     other = scoring_inputs_load(params=_params(follower_min=10), lexicon=["afib"],
                                 hashtags=[])  # fmt: skip
     assert other.input_hash != relinked.input_hash
+
+
+@pytest.mark.django_db
+def test_sponsored_posts_are_found_and_their_disclosure_read(world):
+    v = world["v"]
+    at = START + timedelta(days=30)
+    clear = _post(v, 10, at=at, text="#ad Paid partnership with a sponsor: AFib facts.")
+    hidden = _post(v, 11, at=at, text="Great dinner. Use code DR42LIP for 20% off!")
+    _post(v, 12, at=at, text="Thank you all for the questions today.")  # no signal
+    loaded = scoring_inputs_load(params=_params(), lexicon=[], hashtags=[])
+    sponsored = loaded.inputs.sponsored.set_index("post_id")["disclosed"].to_dict()
+    assert sponsored == {clear.pk: True, hidden.pk: False}
