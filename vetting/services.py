@@ -435,7 +435,7 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     tmp = work / "inputs.pkl.part"
     with tmp.open("wb") as handle:
         pickle.dump(
-            {"inputs": loaded.inputs, "params": params, "parts": split},
+            {"inputs": _frames_pack(loaded.inputs), "params": params, "parts": split},
             handle,
             protocol=pickle.HIGHEST_PROTOCOL,
         )
@@ -447,9 +447,36 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     return PreparedRun(run, True, False, [(p.key, len(p.accounts)) for p in split])
 
 
+# String columns with few distinct values travel as categoricals (codes pickle as one
+# buffer; 10M Python string references do not) and come back as the contract's objects.
+_PACKED = {"accounts": ("platform", "specialty", "classification"), "edges": ("kind",)}
+
+
+def _frames_pack(inputs):
+    from dataclasses import replace
+
+    changes = {}
+    for name, columns in _PACKED.items():
+        frame = getattr(inputs, name).copy(deep=False)
+        for column in columns:
+            frame[column] = frame[column].astype("category")
+        changes[name] = frame
+    return replace(inputs, **changes)
+
+
+def _frames_unpack(inputs):
+    for name, columns in _PACKED.items():
+        frame = getattr(inputs, name)
+        for column in columns:
+            frame[column] = frame[column].astype(object)
+    return inputs
+
+
 def _load_work(run_id: int) -> dict:
     with (_work_dir(run_id) / "inputs.pkl").open("rb") as handle:
-        return pickle.load(handle)  # noqa: S301 - our own file, written by prepare
+        data = pickle.load(handle)  # noqa: S301 - our own file, written by prepare
+    data["inputs"] = _frames_unpack(data["inputs"])
+    return data
 
 
 def scoring_run_part(*, run_id: int, key: str) -> bool:
