@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView
 
+from common.roles import user_has_role
 from compliance import selectors, services
 from compliance.filters import FindingFilterSet
 from compliance.forms import (
@@ -53,22 +54,14 @@ ELEMENT_LABELS = (
 )
 
 
-def _has_role(user: Any, roles: tuple[str, ...]) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=roles).exists()
-
-
 def user_can_decide_finding(user: Any) -> bool:
     """Whether ``user`` may confirm, dismiss or escalate findings (one query)."""
-    return _has_role(user, DECIDER_ROLES)
+    return user_has_role(user, DECIDER_ROLES)
 
 
 def user_can_update_ae_case(user: Any) -> bool:
     """Whether ``user`` may triage adverse-event cases (one query)."""
-    return _has_role(user, AE_HANDLER_ROLES)
+    return user_has_role(user, AE_HANDLER_ROLES)
 
 
 def _span_text(seconds: int) -> str:

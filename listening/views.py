@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.generic import DetailView, ListView
 
+from common.roles import user_has_role
 from listening import selectors, services
 from listening.filters import IngestRunFilterSet, QuarantinedRecordFilterSet
 from listening.forms import QuarantineDiscardForm, QuarantineReplayForm
@@ -36,11 +37,7 @@ RUN_DETAIL_QUARANTINE_LIMIT = 50
 
 def user_can_resolve_quarantine(user: Any) -> bool:
     """Whether ``user`` may replay or discard quarantined records (one query)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=RESOLVER_ROLES).exists()
+    return user_has_role(user, RESOLVER_ROLES)
 
 
 def payload_pretty(payload: str) -> tuple[str, bool]:
@@ -103,7 +100,7 @@ class FilteredListView(LoginRequiredMixin, ListView):
     paginate_by = PAGE_SIZE
 
     def base_queryset(self):
-        raise NotImplementedError
+        raise NotImplementedError("a list view returns its selector's queryset here")
 
     def filter_data(self):
         return self.request.GET

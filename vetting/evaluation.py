@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from influencers.models import SocialAccount
-from vetting.models import InfluencerScore, Program, ScoringRun
+from vetting.models import InfluencerScore, Program
+from vetting.selectors import program_latest_run
 
 
 @dataclass
@@ -84,11 +85,7 @@ def specialty_quality(truth_dir: Path) -> list[SpecialtyQuality]:
             mi_by_specialty.setdefault(row["specialty_code"], set()).add(pk)
     out = []
     for program in Program.objects.prefetch_related("target_specialties"):
-        run = (
-            ScoringRun.objects.filter(program=program, status="succeeded")
-            .order_by("-finished_at")
-            .first()
-        )
+        run = program_latest_run(program)
         if run is None:
             continue
         for code in sorted(program.target_specialties.values_list("code", flat=True)):
@@ -132,11 +129,7 @@ def flag_quality(truth_dir: Path) -> FlagQuality:
     latest = [
         run.pk
         for program in Program.objects.all()
-        if (
-            run := ScoringRun.objects.filter(program=program, status="succeeded")
-            .order_by("-finished_at")
-            .first()
-        )
+        if (run := program_latest_run(program))
     ]
     rows = InfluencerScore.objects.filter(run_id__in=latest).values_list(
         "account_id", "authenticity_flagged"

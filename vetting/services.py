@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from vetting.constants import DEMO_USERS, ROLE_ADMIN, ROLES, demo_password
-from vetting.models import InfluencerScore, Program, ScoringRun
+from vetting.models import Program, ScoringRun
 from vetting.scoring.weights import COMPONENTS, DEFAULT_WEIGHTS, SCORING_VERSION
 
 # Demo users carry an address in this reserved (RFC 2606) domain, so they can be told
@@ -690,19 +690,6 @@ def orjson_dumps(value) -> str:
     import orjson
 
     return orjson.dumps(value).decode()
-
-
-def scoring_latest_run(program: Program) -> ScoringRun | None:
-    """The program's latest succeeded run (the scores pages show)."""
-    return (
-        ScoringRun.objects.filter(program=program, status="succeeded")
-        .order_by("-finished_at")
-        .first()
-    )
-
-
-def scores_for_run(run: ScoringRun):
-    return InfluencerScore.objects.filter(run=run)
 
 
 def scoring_run_inline(*, run_id: int) -> ScoringRun:

@@ -22,6 +22,22 @@ RETRY = {
 }
 
 
+def _or_fail(run_id: int, label: str, call):
+    """Run ``call()``; on anything but a connection error (which the task retries),
+    mark the run FAILED with the error and re-raise."""
+    from vetting import services
+
+    try:
+        return call()
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        services.scoring_run_fail(
+            run_id=run_id, error=f"{label}{type(exc).__name__}: {exc}"
+        )
+        raise
+
+
 @shared_task(name="vetting.tasks.programs_score_soon", **RETRY)
 def programs_score_soon(run_id: int | None = None) -> list[int]:
     """After an ingest run (``LISTENING_POST_INGEST_TASKS``) or on the beat: give
@@ -48,13 +64,7 @@ def scoring_run_execute(run_id: int) -> dict[str, Any]:
     """Load and hash a run's inputs; skip it when unchanged, else queue its parts."""
     from vetting import services
 
-    try:
-        prepared = services.scoring_run_prepare(run_id=run_id)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception as exc:
-        services.scoring_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
-        raise
+    prepared = _or_fail(run_id, "", lambda: services.scoring_run_prepare(run_id=run_id))
     if not prepared.claimed:
         return {"run_id": run_id, "claimed": False}
     for key, _size in prepared.parts:
@@ -69,15 +79,11 @@ def scoring_run_part(run_id: int, key: str) -> dict[str, Any]:
     """Every score for one specialty (or one chunk of unlinked candidates)."""
     from vetting import services
 
-    try:
-        last = services.scoring_run_part(run_id=run_id, key=key)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception as exc:
-        services.scoring_run_fail(
-            run_id=run_id, error=f"part {key}: {type(exc).__name__}: {exc}"
-        )
-        raise
+    last = _or_fail(
+        run_id,
+        f"part {key}: ",
+        lambda: services.scoring_run_part(run_id=run_id, key=key),
+    )
     if last:
         scoring_run_finish.delay(run_id=run_id)
     return {"run_id": run_id, "part": key, "last": last}
@@ -88,13 +94,7 @@ def scoring_run_finish(run_id: int) -> dict[str, Any]:
     """Composite, gates and ranks over all parts; write the scores."""
     from vetting import services
 
-    try:
-        run = services.scoring_run_finish(run_id=run_id)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception as exc:
-        services.scoring_run_fail(
-            run_id=run_id, error=f"finish: {type(exc).__name__}: {exc}"
-        )
-        raise
+    run = _or_fail(
+        run_id, "finish: ", lambda: services.scoring_run_finish(run_id=run_id)
+    )
     return {"run_id": run_id, "status": run.status, "scored": run.accounts_scored}

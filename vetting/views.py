@@ -12,11 +12,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from common.roles import user_has_role
 from vetting import selectors, services
 from vetting.constants import ROLE_ADMIN, ROLE_ANALYST
 from vetting.models import InfluencerScore
@@ -28,9 +29,8 @@ RUN_STARTER_ROLES = (ROLE_ANALYST, ROLE_ADMIN)
 
 
 def user_can_start_scoring(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or user.groups.filter(name__in=RUN_STARTER_ROLES).exists()
+    """Whether ``user`` may queue a scoring run (one query)."""
+    return user_has_role(user, RUN_STARTER_ROLES)
 
 
 class ProgramListView(LoginRequiredMixin, ListView):
@@ -112,8 +112,6 @@ class ScoreDetailView(LoginRequiredMixin, TemplateView):
         program = selectors.program_get_for_user(self.request.user, kwargs["slug"])
         run = selectors.program_latest_run(program)
         if run is None:
-            from django.http import Http404
-
             raise Http404("The program has not been scored yet.")
         score = selectors.score_get(program, run, kwargs["account_id"])
         values = {c: getattr(score, c) for c in COMPONENTS}

@@ -163,7 +163,9 @@ class RecordsConnector:
         return page
 
     def fetch(self, **kwargs: Any) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(
+            "the test connector replays recordings; it has no API"
+        )
 
 
 def write_jsonl(path: Path, envelopes: list[Any]) -> Path:
