@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAIN = ["influencers", "listening", "compliance", "vetting", "reports"]
+CHAIN = ["audit", "influencers", "listening", "compliance", "vetting", "reports"]
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

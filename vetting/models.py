@@ -1,6 +1,6 @@
-"""Models of the vetting app (DESIGN.md section 3): programs and their scores.
-
-Vetting cases, sign-offs, the audit trail and alerts come with the workflow issue.
+"""Models of the vetting app (DESIGN.md section 3): programs, their scores, vetting
+cases with their electronic sign-offs, and alerts. The audit trail is the ``audit``
+app (first in the chain, so every app can write to it in its own transaction).
 """
 
 from __future__ import annotations
@@ -197,3 +197,187 @@ class InfluencerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} in {self.program_id}: {self.composite}"
+
+
+class VettingCase(TimeStampedModel):
+    """One clinician considered for one program, moving through medical, legal and
+    regulatory review (DESIGN 7). ``evidence`` is the snapshot the current stage
+    reviews and signs; ``evidence_sha256`` its hash."""
+
+    class State(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        MEDICAL = "medical_review", "Medical review"
+        LEGAL = "legal_review", "Legal review"
+        REGULATORY = "regulatory_review", "Regulatory review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ON_HOLD = "on_hold", "On hold"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="cases")
+    clinician = models.ForeignKey(
+        "influencers.Clinician", on_delete=models.PROTECT, related_name="cases"
+    )
+    # the account that was scored and put forward (a clinician may have several)
+    account = models.ForeignKey(
+        "influencers.SocialAccount", on_delete=models.PROTECT, related_name="cases"
+    )
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.CANDIDATE, db_index=True
+    )
+    # the state a hold interrupted (to resume to)
+    held_from = models.CharField(max_length=20, choices=State.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opened_cases",
+    )
+    evidence = models.JSONField(default=dict, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    evidence_at = models.DateTimeField(null=True, blank=True)
+    # what approval rested on: drift is measured from this composite
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_composite = models.FloatField(null=True, blank=True)
+    reopened_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "clinician"], name="vetting_case_one_per_clinician"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="approved")
+                | Q(approved_at__isnull=False, approved_composite__isnull=False),
+                name="vetting_case_approved_has_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="on_hold") | Q(held_from=""),
+                name="vetting_case_held_from_only_on_hold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}: {self.clinician} for {self.program} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (self.State.APPROVED, self.State.REJECTED)
+
+
+class SignOff(TimeStampedModel):
+    """One electronic signature on a case (21 CFR Part 11 style): stage, decision,
+    reason, the signer's printed name, the meaning they were shown, and the hash of
+    the evidence snapshot they signed (kept here too). Never edited: a database
+    trigger refuses UPDATE and DELETE."""
+
+    class Stage(models.TextChoices):
+        MEDICAL = "medical", "Medical"
+        LEGAL = "legal", "Legal"
+        REGULATORY = "regulatory", "Regulatory"
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+        RETURN = "return", "Return for rework"
+
+    case = models.ForeignKey(
+        VettingCase, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField()
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    signer_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    meaning = models.TextField()
+    evidence_sha256 = models.CharField(max_length=64)
+    evidence = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evidence_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="signoff_evidence_hash_is_sha256",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="signoff_reason_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.decision} by {self.signer_name}"
+
+
+class Alert(TimeStampedModel):
+    """Something a reviewer should act on: a score drift on an approved clinician, a
+    new critical finding, an adverse-event clock about to run out, a new payment.
+    ``key`` makes raising idempotent (the same cause raises one alert)."""
+
+    class Kind(models.TextChoices):
+        SCORE_DRIFT = "score_drift", "Score drift"
+        CRITICAL_FINDING = "critical_finding", "New critical finding"
+        AE_CLOCK = "ae_clock", "Adverse-event clock"
+        NEW_PAYMENT = "new_payment", "New payment"
+
+    class Level(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Info"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    key = models.CharField(max_length=200, unique=True)
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    case = models.ForeignKey(
+        VettingCase,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    clinician = models.ForeignKey(
+        "influencers.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    message = models.TextField()
+    detail = models.JSONField(default=dict, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acknowledged_alerts",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True)
+                | Q(acknowledged_by__isnull=False),
+                name="alert_acknowledged_has_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "acknowledged_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message[:60]}"

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from vetting.models import InfluencerScore, Program, ScoringRun
+from vetting.models import InfluencerScore, Program, ScoringRun, VettingCase
 
 
 def programs_for_user(user: Any) -> QuerySet[Program]:
@@ -27,6 +27,23 @@ def program_get_for_user(user: Any, slug: str) -> Program:
     if program is None:
         raise Http404("No such program.")
     return program
+
+
+def scope_to_user_programs(
+    queryset: QuerySet, user: Any, *, account_path: str
+) -> QuerySet:
+    """``queryset`` limited to rows whose account (reached by ``account_path``, e.g.
+    ``"post__author"``) ``user`` may see: accounts scored in, or put forward by a
+    case of, a program they are a member of (a superuser sees all). Rows outside
+    are simply absent, so a detail lookup on them is a 404, never a 403."""
+    if getattr(user, "is_superuser", False):
+        return queryset
+    programs = programs_for_user(user).values("pk")
+    scored = InfluencerScore.objects.filter(program__in=programs).values("account_id")
+    cased = VettingCase.objects.filter(program__in=programs).values("account_id")
+    return queryset.filter(
+        Q(**{f"{account_path}__in": scored}) | Q(**{f"{account_path}__in": cased})
+    )
 
 
 def program_latest_run(program: Program) -> ScoringRun | None:

@@ -2,17 +2,19 @@
 
 from django.urls import path
 
-from vetting import views
+from vetting.views import programs
 
 app_name = "vetting"
 
 urlpatterns = [
-    path("", views.ProgramListView.as_view(), name="program-list"),
-    path("<slug:slug>/", views.ProgramDetailView.as_view(), name="program-detail"),
-    path("<slug:slug>/score/", views.ProgramScoreView.as_view(), name="program-score"),
+    path("", programs.ProgramListView.as_view(), name="program-list"),
+    path("<slug:slug>/", programs.ProgramDetailView.as_view(), name="program-detail"),
+    path(
+        "<slug:slug>/score/", programs.ProgramScoreView.as_view(), name="program-score"
+    ),
     path(
         "<slug:slug>/accounts/<int:account_id>/",
-        views.ScoreDetailView.as_view(),
+        programs.ScoreDetailView.as_view(),
         name="score-detail",
     ),
 ]
