@@ -42,6 +42,17 @@ def _timestamp(value: datetime | str) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def canonical_json(value: Any) -> str:
+    """One text per value: sorted keys, no spaces, UTF-8 kept (what is hashed)."""
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        cls=DjangoJSONEncoder,
+    )
+
+
 def event_hash(fields: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the hashed fields (sorted keys, no spaces)."""
     payload = {name: fields.get(name) for name in HASHED_FIELDS}

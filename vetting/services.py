@@ -561,6 +561,9 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
         }
         run.save()
     shutil.rmtree(work, ignore_errors=True)
+    from vetting.workflow import drift_check
+
+    drift_check(run=run)
     return run
 
 

@@ -98,3 +98,11 @@ def scoring_run_finish(run_id: int) -> dict[str, Any]:
         run_id, "finish: ", lambda: services.scoring_run_finish(run_id=run_id)
     )
     return {"run_id": run_id, "status": run.status, "scored": run.accounts_scored}
+
+
+@shared_task(**RETRY)
+def alerts_refresh() -> dict[str, int]:
+    """Raise alerts for new critical findings, AE clocks and new payments (beat)."""
+    from vetting.workflow import alerts_refresh as refresh
+
+    return refresh()

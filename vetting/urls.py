@@ -2,11 +2,24 @@
 
 from django.urls import path
 
-from vetting.views import programs
+from vetting.views import cases, programs
 
 app_name = "vetting"
 
 urlpatterns = [
+    # fixed prefixes first: "cases", "alerts" (and "discover", "compare") are not slugs
+    path("cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path(
+        "cases/<int:pk>/<slug:action>/",
+        cases.CaseActionView.as_view(),
+        name="case-action",
+    ),
+    path(
+        "alerts/<int:pk>/ack/",
+        cases.AlertAcknowledgeView.as_view(),
+        name="alert-ack",
+    ),
     path("", programs.ProgramListView.as_view(), name="program-list"),
     path("<slug:slug>/", programs.ProgramDetailView.as_view(), name="program-detail"),
     path(
@@ -16,5 +29,10 @@ urlpatterns = [
         "<slug:slug>/accounts/<int:account_id>/",
         programs.ScoreDetailView.as_view(),
         name="score-detail",
+    ),
+    path(
+        "<slug:slug>/accounts/<int:account_id>/case/",
+        cases.CaseOpenView.as_view(),
+        name="case-open",
     ),
 ]

@@ -191,6 +191,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "vetting.tasks.programs_score_soon",
         "schedule": 3600.0,
     },
+    # Alerts on clinicians with a vetting case: new critical findings (reopening an
+    # approved case), adverse-event clocks due within a day, new payments.
+    "vetting-alerts-refresh": {
+        "task": "vetting.tasks.alerts_refresh",
+        "schedule": 300.0,
+    },
 }
 
 # --- Scoring (vetting) ---------------------------------------------------------------
