@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from compliance.knowledge import knowledge_build, payments_for_npis
 from compliance.models import AdverseEventCase, Finding, ScanRun
 from compliance.rules import RULE_VERSIONS, RULES_VERSION, PostInput, RuleHit, rules_run
@@ -334,14 +335,30 @@ def scan_run_fail(*, scan_run_id: int, error: str) -> None:
     )
 
 
+def _username(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def _finding_decision_state(finding: Finding) -> dict[str, Any]:
+    """The decision fields of a finding as the audit trail records them."""
+    return {
+        "status": finding.status,
+        "decided_by": _username(finding.decided_by),
+        "decided_at": finding.decided_at,
+        "decision_reason": finding.decision_reason,
+    }
+
+
 @transaction.atomic
 def finding_decide(
     *, finding: Finding, user: AbstractBaseUser, status: str, reason: str
 ) -> Finding:
-    """Confirm, dismiss or escalate a finding with a reason (for the audit trail).
+    """Confirm, dismiss or escalate a finding with a reason.
 
-    Raises ``ValidationError`` on an unknown status or an empty reason. Writes the
-    decision, who made it and when. Not idempotent: a second call re-decides.
+    Raises ``ValidationError`` on an unknown status or an empty reason (nothing is
+    written). Writes the decision, who made it and when, and a ``finding.decided``
+    audit event with the decision fields before and after, in the same transaction.
+    Not idempotent: a second call re-decides (and writes a second event).
     """
     if status not in _DECISIONS:
         raise ValidationError(
@@ -349,7 +366,12 @@ def finding_decide(
         )
     if not (reason or "").strip():
         raise ValidationError({"reason": "A reason is required for the audit trail."})
-    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    finding = (
+        Finding.objects.select_for_update(of=("self",))
+        .select_related("decided_by")
+        .get(pk=finding.pk)
+    )
+    before = _finding_decision_state(finding)
     finding.status = status
     finding.decided_by = user
     finding.decided_at = timezone.now()
@@ -364,7 +386,29 @@ def finding_decide(
             "updated_at",
         ]
     )
+    audit_record(
+        actor=user,
+        action="finding.decided",
+        obj=finding,
+        before=before,
+        after=_finding_decision_state(finding),
+        reason=finding.decision_reason,
+    )
     return finding
+
+
+_AE_AUDITED_FIELDS = ("status", "assignee", "handled_by", "handled_at", "notes")
+
+
+def _ae_case_state(case: AdverseEventCase) -> dict[str, Any]:
+    """The fields a triage decision changes, as the audit trail records them."""
+    return {
+        "status": case.status,
+        "assignee": _username(case.assignee),
+        "handled_by": _username(case.handled_by),
+        "handled_at": case.handled_at,
+        "notes": case.notes,
+    }
 
 
 @transaction.atomic
@@ -380,9 +424,16 @@ def ae_case_update(
     pharmacovigilance officer) and add notes.
 
     FORWARDED (to pharmacovigilance) and NOT_REPORTABLE record who handled it and
-    when; NOT_REPORTABLE needs a note saying why. Raises ``ValidationError``.
+    when; NOT_REPORTABLE needs a note saying why. Raises ``ValidationError``
+    (nothing is written). When anything changed, writes an ``ae_case.decided``
+    audit event with the changed fields before and after, in the same transaction.
     """
-    case = AdverseEventCase.objects.select_for_update().get(pk=case.pk)
+    case = (
+        AdverseEventCase.objects.select_for_update(of=("self",))
+        .select_related("assignee", "handled_by")
+        .get(pk=case.pk)
+    )
+    before = _ae_case_state(case)
     fields = ["updated_at"]
     if status is not None:
         if status not in AdverseEventCase.Status.values:
@@ -412,4 +463,15 @@ def ae_case_update(
         fields.append("notes")
     case.full_clean()
     case.save(update_fields=fields)
+    after = _ae_case_state(case)
+    changed = [name for name in _AE_AUDITED_FIELDS if before[name] != after[name]]
+    if changed:
+        audit_record(
+            actor=user,
+            action="ae_case.decided",
+            obj=case,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
+            reason=(notes or "").strip(),
+        )
     return case

@@ -1,4 +1,8 @@
-"""Reviewer pages of the compliance app; config/urls.py mounts them at compliance/."""
+"""Pages of the compliance app; config/urls.py mounts them at compliance/.
+
+The findings queue and the adverse-event inbox are scoped by program membership,
+which only ``vetting`` knows: they are ``vetting.review_urls`` (namespace
+``review``), mounted at the same prefix."""
 
 from django.urls import path
 
@@ -8,12 +12,4 @@ app_name = "compliance"
 
 urlpatterns = [
     path("check/", views.DraftCheckView.as_view(), name="check"),
-    path("findings/", views.FindingListView.as_view(), name="finding-list"),
-    path(
-        "findings/<int:pk>/",
-        views.FindingDetailView.as_view(),
-        name="finding-detail",
-    ),
-    path("ae/", views.AdverseEventInboxView.as_view(), name="ae-inbox"),
-    path("ae/<int:pk>/", views.AdverseEventCaseDetailView.as_view(), name="ae-detail"),
 ]

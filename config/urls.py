@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("compliance/", include("compliance.urls")),
+    path("compliance/", include("vetting.review_urls")),
     path("api/v1/compliance/", include("compliance.api.urls")),
     path("listening/", include("listening.urls")),
     path("programs/", include("vetting.urls")),

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from influencers.linking import (
     AccountInput,
     ClinicianInput,
@@ -309,8 +310,9 @@ def account_link_decide(
     Sets ``link_status``, ``link_reviewed_by`` and ``link_reviewed_at``; the previous
     link goes to ``link_evidence["history"]`` with the decision and the note. Raises
     ``ValidationError`` for an unknown decision, a reject without a note, or nothing to
-    confirm or reject. One transaction, row locked. Not idempotent: each call is one
-    decision in the history.
+    confirm or reject. One transaction, row locked, ending with a ``link.confirmed``
+    or ``link.rejected`` audit event (the link fields before and after). Not
+    idempotent: each call is one decision in the history and one audit event.
     """
     note = (note or "").strip()
     if decision not in DECISIONS:
@@ -322,10 +324,11 @@ def account_link_decide(
     with transaction.atomic():
         locked = (
             SocialAccount.objects.select_for_update(of=("self",))
-            .select_related("clinician")
+            .select_related("clinician", "link_reviewed_by")
             .get(pk=account.pk)
         )
         previous_npi = locked.clinician.npi if locked.clinician else ""
+        before = _link_audit_state(locked, previous_npi)
         manual = clinician is not None and clinician.pk != locked.clinician_id
         if decision == "reject" and manual:
             raise ValidationError(
@@ -372,4 +375,28 @@ def account_link_decide(
         # must not fail on them.
         locked.full_clean(exclude=_NON_LINK_FIELDS)
         locked.save(update_fields=[*_REVIEW_FIELDS, "updated_at"])
+        audit_record(
+            actor=user,
+            action="link.confirmed" if decision == "confirm" else "link.rejected",
+            obj=locked,
+            before=before,
+            after=_link_audit_state(
+                locked, locked.clinician.npi if locked.clinician else ""
+            ),
+            reason=note,
+        )
     return locked
+
+
+def _link_audit_state(account: SocialAccount, npi: str) -> dict[str, Any]:
+    """An account's link as the audit trail records it (not the evidence history)."""
+    reviewer = account.link_reviewed_by if account.link_reviewed_by_id else None
+    return {
+        "clinician_id": account.clinician_id,
+        "clinician_npi": npi,
+        "link_method": account.link_method,
+        "link_confidence": account.link_confidence,
+        "link_status": account.link_status,
+        "link_reviewed_by": reviewer.get_username() if reviewer else None,
+        "link_reviewed_at": account.link_reviewed_at,
+    }

@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.services import audit_record
 from config.celery import app as celery_app
 from listening import constants as c
 from listening.connectors.base import (
@@ -618,6 +619,31 @@ def _replay_page(record: QuarantinedRecord, payload: Any) -> ParsedPage:
     return wrap(payload)
 
 
+def _quarantine_state(record: QuarantinedRecord) -> dict[str, Any]:
+    """The fields a quarantine decision changes, as the audit trail records them."""
+    return {
+        "status": record.status,
+        "resolved_by": record.resolved_by.get_username()
+        if record.resolved_by_id
+        else None,
+        "resolved_at": record.resolved_at,
+        "resolution_note": record.resolution_note,
+    }
+
+
+def _quarantine_audit(
+    record: QuarantinedRecord, *, user: Any, before: dict[str, Any], reason: str
+) -> None:
+    audit_record(
+        actor=user,
+        action="quarantine.resolved",
+        obj=record,
+        before=before,
+        after=_quarantine_state(record),
+        reason=reason,
+    )
+
+
 def quarantine_replay(
     *, record_id: int, fixed_payload: str | bytes | dict, user: Any
 ) -> QuarantinedRecord:
@@ -626,13 +652,15 @@ def quarantine_replay(
     Steps: lock the OPEN record; decode the JSON; parse it (an envelope, a normalised
     interaction, or a bare native record if the connector offers ``parse_record``);
     refuse (``ValidationError``, nothing written) if anything is still invalid;
-    upsert the records; mark the quarantined record REPLAYED by ``user``. One
-    transaction. Not repeatable: a replayed record is no longer open.
+    upsert the records; mark the quarantined record REPLAYED by ``user``; write a
+    ``quarantine.resolved`` audit event. One transaction. Not repeatable: a replayed
+    record is no longer open.
     """
     with transaction.atomic():
         record = QuarantinedRecord.objects.select_for_update().get(pk=record_id)
         if record.status != QuarantinedRecord.Status.OPEN:
             raise ValidationError(f"record {record_id} is {record.status}, not open")
+        before = _quarantine_state(record)
         try:
             payload = (
                 orjson.loads(fixed_payload)
@@ -668,19 +696,24 @@ def quarantine_replay(
                 "updated_at",
             ]
         )
+        _quarantine_audit(
+            record, user=user, before=before, reason=record.resolution_note
+        )
     return record
 
 
 def quarantine_discard(*, record_id: int, user: Any, note: str) -> QuarantinedRecord:
     """Mark an OPEN quarantined record DISCARDED by ``user`` with ``note``. Raises
     ``ValidationError`` if it is no longer open or the note is blank (a discard must
-    say why, for the audit trail). The payload is kept."""
+    say why, for the audit trail). The payload is kept. Writes a
+    ``quarantine.resolved`` audit event in the same transaction."""
     if not note or not note.strip():
         raise ValidationError("a discard needs a note saying why")
     with transaction.atomic():
         record = QuarantinedRecord.objects.select_for_update().get(pk=record_id)
         if record.status != QuarantinedRecord.Status.OPEN:
             raise ValidationError(f"record {record_id} is {record.status}, not open")
+        before = _quarantine_state(record)
         record.status = QuarantinedRecord.Status.DISCARDED
         record.resolved_by = user
         record.resolved_at = timezone.now()
@@ -695,6 +728,7 @@ def quarantine_discard(*, record_id: int, user: Any, note: str) -> QuarantinedRe
                 "updated_at",
             ]
         )
+        _quarantine_audit(record, user=user, before=before, reason=note)
     return record
 
 

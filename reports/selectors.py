@@ -1,19 +1,51 @@
-"""Read-only queries behind the report pages."""
+"""Read-only queries behind the report pages: the dashboard (open work in the
+user's programs), the runs page (ingest, scan and scoring runs in one table) and
+the reference-data page. Nothing here writes.
+
+Program data (findings, adverse-event cases, vetting cases, alerts, scoring runs) is
+scoped to the programs the user is a member of; ingest and scan runs are not
+program data and are shown to every logged-in user.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import models
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
 
-from compliance.models import PaymentRecord, Product, ProductLabel
+from compliance.models import (
+    AdverseEventCase,
+    Finding,
+    PaymentRecord,
+    Product,
+    ProductLabel,
+    ScanRun,
+)
 from influencers.models import (
     Clinician,
     MedicareSpecialtyCrosswalk,
     ReferenceLoad,
     Specialty,
 )
+from listening.models import IngestRun
+from vetting.models import Alert, Program, ScoringRun, VettingCase
+from vetting.selectors import programs_for_user, scope_to_user_programs
 
 
 @dataclass(frozen=True)
@@ -148,3 +180,368 @@ def reference_load_latest_list() -> list[ReferenceLoad]:
     """The most recent run of each loader, newest first (one query)."""
     latest = ReferenceLoad.objects.order_by("loader", "-started_at").distinct("loader")
     return sorted(latest, key=lambda load: load.started_at, reverse=True)
+
+
+# --- what program data a user may see ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramScope:
+    """The programs a user is a member of (every program for a superuser), read
+    once per request, and the filters that limit program data to them."""
+
+    user: Any
+    programs: tuple[Program, ...]
+
+    @property
+    def program_ids(self) -> list[int]:
+        return [program.pk for program in self.programs]
+
+    def accounts(self, queryset: models.QuerySet, account_path: str) -> models.QuerySet:
+        """``queryset`` limited to rows whose account (reached by ``account_path``,
+        e.g. ``"post__author"``) the user may see: the rule of
+        ``vetting.selectors.scope_to_user_programs`` (scored in, or put forward by a
+        case of, one of the programs; a superuser sees every row)."""
+        return scope_to_user_programs(queryset, self.user, account_path=account_path)
+
+    def of_programs(self, queryset: models.QuerySet) -> models.QuerySet:
+        """``queryset`` (of rows with a ``program``) limited to the programs; rows
+        without a program are left out, even for a superuser."""
+        return queryset.filter(program_id__in=self.program_ids)
+
+
+def program_scope(user: Any) -> ProgramScope:
+    """The programs ``user`` may see, by name (one query)."""
+    return ProgramScope(
+        user=user, programs=tuple(programs_for_user(user).order_by("name"))
+    )
+
+
+# --- dashboard: open work in the user's programs -------------------------------------
+
+SEVERITIES: tuple[str, ...] = tuple(Finding.Severity.values)  # critical first
+AE_OPEN_STATUSES = (AdverseEventCase.Status.TRIAGE, AdverseEventCase.Status.REPORTABLE)
+CASE_CLOSED_STATES = (VettingCase.State.APPROVED, VettingCase.State.REJECTED)
+AE_URGENT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    """Open findings of one rule: ``counts`` per severity in ``SEVERITIES`` order."""
+
+    rule_code: str
+    counts: tuple[int, ...]
+    total: int
+
+    @property
+    def by_severity(self) -> list[tuple[str, int]]:
+        return list(zip(SEVERITIES, self.counts, strict=True))
+
+
+@dataclass(frozen=True)
+class FindingCounts:
+    """Open findings by rule (most first) and severity, with the totals."""
+
+    rules: tuple[RuleCounts, ...]
+    severity_totals: tuple[int, ...]
+    total: int
+
+    @property
+    def by_severity(self) -> list[tuple[str, str, int]]:
+        """``(severity, label, count)`` in ``SEVERITIES`` order."""
+        labels = dict(Finding.Severity.choices)
+        return [
+            (severity, labels[severity], n)
+            for severity, n in zip(SEVERITIES, self.severity_totals, strict=True)
+        ]
+
+    def chart(self) -> dict[str, Any]:
+        """The data of the "findings by rule, stacked by severity" chart."""
+        labels = dict(Finding.Severity.choices)
+        return {
+            "rules": [rule.rule_code for rule in self.rules],
+            "series": [
+                {
+                    "key": severity,
+                    "name": labels[severity],
+                    "data": [rule.counts[i] for rule in self.rules],
+                }
+                for i, severity in enumerate(SEVERITIES)
+            ],
+        }
+
+
+def open_finding_counts(scope: ProgramScope) -> FindingCounts:
+    """Open, current findings on posts by accounts of the scope's programs, counted
+    by rule and severity (one GROUP BY query, whatever the number of findings)."""
+    findings = scope.accounts(
+        Finding.objects.filter(status=Finding.Status.OPEN, is_current=True),
+        "post__author",
+    )
+    rows = (
+        findings.order_by()
+        .values_list("rule_code", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    index = {severity: i for i, severity in enumerate(SEVERITIES)}
+    per_rule: dict[str, list[int]] = {}
+    for rule_code, severity, n in rows:
+        if severity in index:
+            per_rule.setdefault(rule_code, [0] * len(SEVERITIES))[index[severity]] += n
+    rules = sorted(
+        (
+            RuleCounts(code, tuple(counts), sum(counts))
+            for code, counts in per_rule.items()
+        ),
+        key=lambda rule: (-rule.counts[0], -rule.total, rule.rule_code),
+    )
+    totals = tuple(
+        sum(rule.counts[i] for rule in rules) for i in range(len(SEVERITIES))
+    )
+    return FindingCounts(rules=tuple(rules), severity_totals=totals, total=sum(totals))
+
+
+@dataclass(frozen=True)
+class AeClocks:
+    """Open adverse-event cases (triage or reportable): the soonest due, and how many
+    there are, are overdue and are due within a day."""
+
+    cases: list[AdverseEventCase]
+    total: int
+    overdue: int
+    due_soon: int
+
+
+def open_ae_clocks(
+    scope: ProgramScope, *, limit: int = 8, now: datetime | None = None
+) -> AeClocks:
+    """The user's open adverse-event cases, soonest due first (two queries: the
+    counts, and at most ``limit`` cases with their post, author and product)."""
+    now = now or timezone.now()
+    cases = scope.accounts(
+        AdverseEventCase.objects.filter(status__in=AE_OPEN_STATUSES), "post__author"
+    )
+    counts = cases.order_by().aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lte=now)),
+        due_soon=Count("pk", filter=Q(due_at__gt=now, due_at__lte=now + AE_URGENT)),
+    )
+    listed = list(
+        cases.select_related("post", "post__author", "product", "assignee").order_by(
+            "due_at", "pk"
+        )[:limit]
+    )
+    return AeClocks(cases=listed, **counts)
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Vetting cases of the user's programs by state, in workflow order."""
+
+    by_state: tuple[tuple[str, str, int], ...]  # (state, label, count), every state
+    total: int
+
+    @property
+    def open(self) -> int:
+        return sum(
+            n for state, _, n in self.by_state if state not in CASE_CLOSED_STATES
+        )
+
+    def chart(self) -> dict[str, Any]:
+        return {
+            "states": [label for _, label, _ in self.by_state],
+            "keys": [state for state, _, _ in self.by_state],
+            "counts": [n for _, _, n in self.by_state],
+        }
+
+
+def vetting_case_counts(scope: ProgramScope) -> CaseCounts:
+    """How many cases of the user's programs are in each state (one GROUP BY query;
+    states without a case count 0)."""
+    rows = dict(
+        scope.of_programs(VettingCase.objects.all())
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    by_state = tuple(
+        (state, label, rows.get(state, 0)) for state, label in VettingCase.State.choices
+    )
+    return CaseCounts(by_state=by_state, total=sum(n for _, _, n in by_state))
+
+
+def vetting_case_open_list(
+    scope: ProgramScope, user: Any, *, limit: int = 8
+) -> list[VettingCase]:
+    """Open cases (not approved or rejected) of the user's programs: those assigned
+    to the user first, then the most recently updated (one query)."""
+    mine = Case(When(assignee_id=user.pk, then=Value(0)), default=Value(1))
+    return list(
+        scope.of_programs(VettingCase.objects.all())
+        .exclude(state__in=CASE_CLOSED_STATES)
+        .select_related("program", "clinician", "account", "assignee")
+        .annotate(mine_first=mine)
+        .order_by("mine_first", "-updated_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class OpenAlerts:
+    alerts: list[Alert]
+    total: int
+
+
+ALERT_LEVEL_ORDER = Case(
+    *(When(level=level, then=Value(i)) for i, level in enumerate(Alert.Level.values)),
+    default=Value(len(Alert.Level.values)),
+)
+
+
+def alert_open_list(scope: ProgramScope, *, limit: int = 8) -> OpenAlerts:
+    """Unacknowledged alerts of the user's programs, most severe then newest first
+    (two queries). An alert without a program is not listed: it cannot be tied to a
+    membership (and the acknowledge view would not find it)."""
+    alerts = scope.of_programs(Alert.objects.filter(acknowledged_at__isnull=True))
+    total = alerts.order_by().count()
+    listed = list(
+        alerts.select_related("program")
+        .annotate(level_order=ALERT_LEVEL_ORDER)
+        .order_by("level_order", "-created_at", "-pk")[:limit]
+    )
+    return OpenAlerts(alerts=listed, total=total)
+
+
+# --- runs: ingest, scan and scoring runs in one list ----------------------------------
+
+
+class RunKind(models.TextChoices):
+    INGEST = "ingest", "Ingest"
+    SCAN = "scan", "Compliance scan"
+    SCORING = "scoring", "Scoring"
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    """Every run status once, in lifecycle order (the kinds share most of them)."""
+    labels: dict[str, str] = {}
+    for model in (IngestRun, ScanRun, ScoringRun):
+        for value, label in model.Status.choices:
+            labels.setdefault(value, label.split(" (")[0])
+    order = ("pending", "running", "succeeded", "partial", "skipped", "failed")
+    return sorted(labels.items(), key=lambda item: order.index(item[0]))
+
+
+RUN_STATUS_CHOICES = _status_choices()
+RUN_ACTIVE_STATUSES = ("pending", "running")
+
+
+@dataclass
+class RunRow:
+    """One run of any kind for the runs tables; ``run`` is the model instance."""
+
+    kind: str
+    run: IngestRun | ScanRun | ScoringRun
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind_label(self) -> str:
+        return RunKind(self.kind).label
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.run.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.run.status in RUN_ACTIVE_STATUSES
+
+
+def _ingest_runs() -> models.QuerySet[IngestRun]:
+    return IngestRun.objects.all()
+
+
+def _scan_runs() -> models.QuerySet[ScanRun]:
+    return ScanRun.objects.all()
+
+
+def _scoring_runs(scope: ProgramScope) -> models.QuerySet[ScoringRun]:
+    return scope.of_programs(ScoringRun.objects.all())
+
+
+def run_key_list(
+    scope: ProgramScope, *, kind: str = "", status: str = ""
+) -> models.QuerySet:
+    """``{"kind", "id", "status", "created_at"}`` of every run the user may see,
+    newest first: ingest and scan runs (not program data) and the scoring runs of
+    the user's programs, as one ``UNION ALL`` that paginates in SQL. Load the rows of
+    a page with ``run_rows``."""
+    sources = {
+        RunKind.INGEST: _ingest_runs(),
+        RunKind.SCAN: _scan_runs(),
+        RunKind.SCORING: _scoring_runs(scope),
+    }
+    parts = []
+    for run_kind, runs in sources.items():
+        if kind and kind != run_kind:
+            continue
+        if status:
+            runs = runs.filter(status=status)
+        parts.append(
+            runs.order_by()
+            .annotate(kind=Value(run_kind.value, output_field=CharField()))
+            .values("id", "status", "created_at", "kind")
+        )
+    if not parts:
+        return IngestRun.objects.none().values("id", "status", "created_at")
+    first, *rest = parts
+    union = first.union(*rest, all=True) if rest else first
+    return union.order_by("-created_at", "-id")
+
+
+def run_rows(keys: Iterable[dict[str, Any]]) -> list[RunRow]:
+    """The runs named by ``keys`` (from ``run_key_list``) in the same order, with
+    what their rows show loaded: at most one query per kind."""
+    keys = list(keys)
+    wanted: dict[str, list[int]] = {}
+    for key in keys:
+        wanted.setdefault(key["kind"], []).append(key["id"])
+    loaded: dict[tuple[str, int], Any] = {}
+    loaders = {
+        RunKind.INGEST: lambda ids: IngestRun.objects.select_related("source").filter(
+            pk__in=ids
+        ),
+        RunKind.SCAN: lambda ids: ScanRun.objects.filter(pk__in=ids),
+        RunKind.SCORING: lambda ids: ScoringRun.objects.select_related(
+            "program"
+        ).filter(pk__in=ids),
+    }
+    for run_kind, ids in wanted.items():
+        for run in loaders[RunKind(run_kind)](ids):
+            loaded[(run_kind, run.pk)] = run
+    return [
+        RunRow(kind=key["kind"], run=loaded[(key["kind"], key["id"])])
+        for key in keys
+        if (key["kind"], key["id"]) in loaded
+    ]
+
+
+def run_recent_list(scope: ProgramScope, *, per_kind: int = 4) -> list[RunRow]:
+    """The latest ``per_kind`` runs of each kind the user may see, newest first
+    (three queries)."""
+    rows = [
+        RunRow(kind=RunKind.INGEST.value, run=run)
+        for run in _ingest_runs()
+        .select_related("source")
+        .order_by("-created_at", "-pk")[:per_kind]
+    ]
+    rows += [
+        RunRow(kind=RunKind.SCAN.value, run=run)
+        for run in _scan_runs().order_by("-created_at", "-pk")[:per_kind]
+    ]
+    rows += [
+        RunRow(kind=RunKind.SCORING.value, run=run)
+        for run in _scoring_runs(scope)
+        .select_related("program")
+        .order_by("-created_at", "-pk")[:per_kind]
+    ]
+    return sorted(rows, key=lambda row: row.run.created_at, reverse=True)

@@ -25,7 +25,11 @@ DEMO_USERS = {
     "regulatory": (ROLE_REGULATORY, "Reggie Ulatory"),
     "pv": (ROLE_PHARMACOVIGILANCE, "Pat Vigil"),
     "admin": (ROLE_ADMIN, "Ada Min"),
+    # an analyst of another team: a member of one program only, to try scoping with
+    "partner": (ROLE_ANALYST, "Parker Outsider"),
 }
+# demo users who are members of these programs only (everyone else: every program)
+DEMO_MEMBERSHIP_LIMITS = {"partner": ("lipitor-lipids-2025",)}
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
 
 

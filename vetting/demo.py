@@ -141,7 +141,72 @@ def demo_world_load(
         _wait_for_scans(result.runs, timeout=timeout, say=say)
     _link_accounts(timeout=timeout, say=say)
     result.scoring_runs = _score_programs(programs, timeout=timeout, say=say)
+    _demo_cases(programs, say=say)
     return result
+
+
+# (state the demo case is brought to, the signatures on the way as
+# (demo user, decision, reason))
+DEMO_CASE_PLAN = (
+    (
+        "approved",
+        (
+            ("medical", "approve", "Accurate anticoagulation teaching; risks stated."),
+            ("legal", "approve", "Sponsorship disclosed; payments reviewed."),
+            ("regulatory", "approve", "Fair balance and AE handling are adequate."),
+        ),
+    ),
+    ("legal_review", (("medical", "approve", "Content is on-label and balanced."),)),
+    ("medical_review", ()),
+    ("candidate", ()),
+    ("rejected", (("medical", "reject", "Repeated off-label dosing advice."),)),
+)
+
+
+def _demo_cases(programs, *, say: Callable) -> None:
+    """Open demo vetting cases on the first program's top linked candidates, signed
+    with the demo users' passwords, so every state has an example (idempotent: a
+    program that has cases is left alone). Then raise the alerts they call for."""
+    from django.contrib.auth import get_user_model
+
+    from vetting import workflow
+    from vetting.constants import demo_password
+    from vetting.models import InfluencerScore, VettingCase
+    from vetting.selectors import program_latest_run
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    if not programs or "analyst" not in users:
+        return
+    program = programs[0]
+    run = program_latest_run(program)
+    if run is None or VettingCase.objects.filter(program=program).exists():
+        return
+    scores = (
+        InfluencerScore.objects.filter(run=run, clinician__isnull=False)
+        .select_related("account")
+        .order_by("rank")[: len(DEMO_CASE_PLAN)]
+    )
+    for score, (target, signatures) in zip(scores, DEMO_CASE_PLAN, strict=False):
+        case, _ = workflow.case_open(
+            program=program, account=score.account, user=users["analyst"]
+        )
+        if target != "candidate":
+            workflow.case_submit(case=case, user=users["analyst"])
+        for username, decision, reason in signatures:
+            case.refresh_from_db()
+            workflow.case_sign(
+                case=case,
+                user=users[username],
+                decision=decision,
+                reason=reason,
+                password=demo_password(username),
+                evidence_seen=workflow.evidence_sha256(workflow.case_evidence(case)),
+            )
+    alerts = workflow.alerts_refresh()
+    say(
+        f"demo cases: {VettingCase.objects.filter(program=program).count()} in "
+        f"{program.name}; alerts raised: {sum(alerts.values())}"
+    )
 
 
 def _window_end(world_dir: Path) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from vetting.models import InfluencerScore, Program, ScoringRun, VettingCase
@@ -39,11 +39,12 @@ def scope_to_user_programs(
     if getattr(user, "is_superuser", False):
         return queryset
     programs = programs_for_user(user).values("pk")
-    scored = InfluencerScore.objects.filter(program__in=programs).values("account_id")
-    cased = VettingCase.objects.filter(program__in=programs).values("account_id")
-    return queryset.filter(
-        Q(**{f"{account_path}__in": scored}) | Q(**{f"{account_path}__in": cased})
-    )
+    # correlated EXISTS: the planner probes the (account, program) index once per
+    # candidate row instead of scanning every post to build an IN list
+    account = OuterRef(account_path)
+    scored = InfluencerScore.objects.filter(program__in=programs, account_id=account)
+    cased = VettingCase.objects.filter(program__in=programs, account_id=account)
+    return queryset.filter(Exists(scored) | Exists(cased))
 
 
 def program_latest_run(program: Program) -> ScoringRun | None:
@@ -87,7 +88,7 @@ def program_specialties(run: ScoringRun) -> list[tuple[str, str, int]]:
         InfluencerScore.objects.filter(run=run)
         .exclude(specialty_code="")
         .values("specialty_code")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("specialty_code")
     )
     names = dict(
@@ -116,7 +117,7 @@ def program_counts(program: Program, run: ScoringRun | None) -> dict[str, int]:
     if run is None:
         return {"candidates": 0, "passed": 0, "flagged": 0}
     return InfluencerScore.objects.filter(run=run).aggregate(
-        candidates=Count("pk"),
+        candidates=Count("*"),
         passed=Count("pk", filter=Q(gates_passed=True)),
         flagged=Count("pk", filter=Q(authenticity_flagged=True)),
     )

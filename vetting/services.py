@@ -18,7 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from vetting.constants import DEMO_USERS, ROLE_ADMIN, ROLES, demo_password
+from vetting.constants import (
+    DEMO_MEMBERSHIP_LIMITS,
+    DEMO_USERS,
+    ROLE_ADMIN,
+    ROLES,
+    demo_password,
+)
 from vetting.models import Program, ScoringRun
 from vetting.scoring.weights import COMPONENTS, DEFAULT_WEIGHTS, SCORING_VERSION
 
@@ -293,9 +299,10 @@ def therapeutic_areas_ensure():
 
 def demo_programs_ensure(*, window_end: datetime | None) -> list[Program]:
     """The three demo programs (ELIQUIS, HUMIRA, LIPITOR) with every demo user as a
-    member, their window ending where the demo world's does."""
+    member (except those ``DEMO_MEMBERSHIP_LIMITS`` keeps to some programs), their
+    window ending where the demo world's does."""
     User = get_user_model()
-    members = list(User.objects.filter(username__in=list(DEMO_USERS)))
+    users = list(User.objects.filter(username__in=list(DEMO_USERS)))
     return [
         program_upsert(
             slug=spec.slug,
@@ -305,7 +312,11 @@ def demo_programs_ensure(*, window_end: datetime | None) -> list[Program]:
             specialty_codes=spec.specialties,
             description=spec.description,
             window_end=window_end,
-            members=members,
+            members=[
+                user
+                for user in users
+                if spec.slug in DEMO_MEMBERSHIP_LIMITS.get(user.username, (spec.slug,))
+            ],
         )
         for spec in DEMO_PROGRAMS
     ]
@@ -561,6 +572,10 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
         }
         run.save()
     shutil.rmtree(work, ignore_errors=True)
+    # fresh planner statistics for the pages (a run adds rows faster than
+    # autovacuum's threshold notices; ANALYZE samples, so it stays cheap)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE vetting_influencerscore")
     from vetting.workflow import drift_check
 
     drift_check(run=run)
@@ -708,3 +723,49 @@ def scoring_run_inline(*, run_id: int) -> ScoringRun:
         scoring_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
     return ScoringRun.objects.get(pk=run_id)
+
+
+PROGRAM_SETTINGS = (
+    "follower_min",
+    "follower_max",
+    "link_confidence_min",
+    "block_open_critical",
+    "window_days",
+    "drift_threshold",
+    "is_active",
+    "weights",
+)
+
+
+def program_settings_update(*, program: Program, user, changes: dict) -> list[str]:
+    """Apply an admin's changes to a program's settings and members; one audit event
+    with the before and after of what changed. Returns the changed names."""
+    from audit.services import audit_record
+
+    with transaction.atomic():
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        before, after = {}, {}
+        for name in PROGRAM_SETTINGS:
+            if name in changes and getattr(program, name) != changes[name]:
+                before[name] = getattr(program, name)
+                after[name] = changes[name]
+                setattr(program, name, changes[name])
+        if "members" in changes:
+            old = set(program.members.values_list("username", flat=True))
+            new = {u.username for u in changes["members"]}
+            if old != new:
+                before["members"], after["members"] = sorted(old), sorted(new)
+                program.members.set(changes["members"])
+        if not after:
+            return []
+        program.full_clean()
+        program.save()
+        audit_record(
+            actor=user,
+            action="program.settings_changed",
+            obj=program,
+            program_id=program.pk,
+            before=before,
+            after=after,
+        )
+    return sorted(after)

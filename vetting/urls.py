@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vetting.views import cases, programs
+from vetting.views import cases, discovery, profile, programs
 
 app_name = "vetting"
 
@@ -20,8 +20,15 @@ urlpatterns = [
         cases.AlertAcknowledgeView.as_view(),
         name="alert-ack",
     ),
+    path("discover/", discovery.DiscoverView.as_view(), name="discover"),
+    path("compare/", discovery.CompareView.as_view(), name="compare"),
     path("", programs.ProgramListView.as_view(), name="program-list"),
     path("<slug:slug>/", programs.ProgramDetailView.as_view(), name="program-detail"),
+    path(
+        "<slug:slug>/settings/",
+        programs.ProgramSettingsView.as_view(),
+        name="program-settings",
+    ),
     path(
         "<slug:slug>/score/", programs.ProgramScoreView.as_view(), name="program-score"
     ),
@@ -29,6 +36,21 @@ urlpatterns = [
         "<slug:slug>/accounts/<int:account_id>/",
         programs.ScoreDetailView.as_view(),
         name="score-detail",
+    ),
+    path(
+        "<slug:slug>/accounts/<int:account_id>/profile/",
+        profile.ProfileView.as_view(),
+        name="profile",
+    ),
+    path(
+        "<slug:slug>/accounts/<int:account_id>/profile/network.json",
+        profile.ProfileNetworkView.as_view(),
+        name="profile-network",
+    ),
+    path(
+        "<slug:slug>/accounts/<int:account_id>/profile/posts/",
+        profile.ProfilePostsView.as_view(),
+        name="profile-posts",
     ),
     path(
         "<slug:slug>/accounts/<int:account_id>/case/",

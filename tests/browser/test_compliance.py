@@ -1,13 +1,19 @@
-"""A medical reviewer works the findings queue in a real browser; the AE inbox
-shows cases by time left."""
+"""A medical reviewer works the findings queue of their programs in a real browser;
+the AE inbox shows cases by time left; an outsider sees neither."""
 
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from compliance.models import AdverseEventCase, Finding, Product
-from tests.compliance.test_views import make_case, make_finding, make_post
+from compliance.models import AdverseEventCase, Finding
+from tests.compliance.test_views import (
+    make_case,
+    make_finding,
+    make_post,
+    make_program,
+    product,
+)
 from tests.influencers.factories import SocialAccountFactory
 from vetting.constants import ROLE_MEDICAL, ROLE_PHARMACOVIGILANCE
 from vetting.services import user_create
@@ -19,24 +25,30 @@ PASSWORD = "correct horse battery staple 91"
 
 @pytest.fixture
 def medical():
-    return user_create(
+    """A medical reviewer, member of the review-queue program (the helpers' posts
+    are by its candidates)."""
+    user = user_create(
         username="mei",
         password=PASSWORD,
         role=ROLE_MEDICAL,
         first_name="Mei",
         last_name="Dical",
     )
+    make_program(members=[user])
+    return user
 
 
 @pytest.fixture
 def pv():
-    return user_create(
+    user = user_create(
         username="pat",
         password=PASSWORD,
         role=ROLE_PHARMACOVIGILANCE,
         first_name="Pat",
         last_name="Vigil",
     )
+    make_program(members=[user])
+    return user
 
 
 def log_in(page, username: str = "mei", name: str = "Mei Dical") -> None:
@@ -45,13 +57,6 @@ def log_in(page, username: str = "mei", name: str = "Mei Dical") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("banner")).to_contain_text(name)
-
-
-def product(brand: str, generic: str) -> Product:
-    return Product.objects.get_or_create(
-        set_id=f"set-{brand.lower()}",
-        defaults={"brand_name": brand, "generic_name": generic},
-    )[0]
 
 
 def seed_findings() -> Finding:
@@ -102,7 +107,7 @@ def test_a_medical_reviewer_dismisses_a_finding_with_a_reason(
     finding = seed_findings()
     log_in(page)
 
-    page.get_by_role("link", name="Findings").click()
+    page.get_by_role("link", name="Findings", exact=True).click()
     expect(page.get_by_role("heading", name="Findings", exact=True)).to_be_visible()
     expect(page.locator("tr[data-finding]")).to_have_count(3)
     screenshot(page, "compliance-findings-queue")
@@ -128,6 +133,10 @@ def test_a_medical_reviewer_dismisses_a_finding_with_a_reason(
         "LV thrombus use is discussed as off-label."
     )
     expect(page.locator("[data-decision]")).to_contain_text("Mei Dical")
+    trail = page.locator('[data-audit-event="finding.decided"]')
+    expect(trail).to_have_count(1)
+    expect(trail).to_contain_text("Mei Dical")
+    expect(trail).to_contain_text("open → dismissed")
     screenshot(page, "compliance-finding-dismissed")
 
     page.get_by_role("link", name="Findings", exact=True).first.click()
@@ -137,6 +146,69 @@ def test_a_medical_reviewer_dismisses_a_finding_with_a_reason(
     expect(page.locator(f'tr[data-finding="{finding.pk}"]')).to_contain_text(
         "Dismissed"
     )
+
+    page.get_by_role("link", name="Clear filters").click()
+    page.get_by_label("Product").select_option(label="Humira (adalimumab)")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tr[data-finding]")).to_have_count(1)
+    expect(page.locator("tr[data-finding]")).to_contain_text("EFFICACY_OVERSTATEMENT")
+
+
+def test_the_queue_shows_only_the_reviewers_programs_and_filters_by_program(
+    page, medical, screenshot
+):
+    seed_findings()  # three findings in the review-queue program
+    second = make_program("lipids-2025", members=[medical])
+    make_finding(
+        post=make_post(
+            program=second,
+            text="Lipitor ends heart disease for good. #cardiology",
+        ),
+        rule_code="EFFICACY_OVERSTATEMENT",
+        product=product("Lipitor", "atorvastatin"),
+        evidence=[{"start": 8, "end": 30, "text": "ends heart disease for"}],
+    )
+    hidden = make_finding(
+        post=make_post(program=make_program("secret-2025"), text="Not yours.")
+    )
+    log_in(page)
+
+    page.goto("/compliance/findings/")
+    expect(page.locator("tr[data-finding]")).to_have_count(4)
+    expect(page.locator(f'tr[data-finding="{hidden.pk}"]')).to_have_count(0)
+    expect(page.get_by_label("Program").locator("option")).to_have_text(
+        ["All my programs", "Program lipids-2025", "Program review-queue"]
+    )
+    page.get_by_label("Program").select_option("lipids-2025")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tr[data-finding]")).to_have_count(1)
+    expect(page.locator("tr[data-finding]")).to_contain_text("Lipitor")
+    screenshot(page, "compliance-findings-by-program")
+
+    response = page.goto(f"/compliance/findings/{hidden.pk}/")
+    assert response.status == 404
+
+
+def test_an_outsider_sees_no_findings_or_cases(page, screenshot):
+    finding = seed_findings()
+    case = make_case(due_in=timedelta(hours=3))
+    user_create(
+        username="otto",
+        password=PASSWORD,
+        role=ROLE_MEDICAL,
+        first_name="Otto",
+        last_name="Sider",
+    )
+    log_in(page, "otto", "Otto Sider")
+
+    page.get_by_role("link", name="Findings", exact=True).click()
+    expect(page.get_by_text("No findings yet.")).to_be_visible()
+    expect(page.locator("tr[data-finding]")).to_have_count(0)
+    page.get_by_role("link", name="AE inbox", exact=True).click()
+    expect(page.get_by_text("No open adverse-event case.")).to_be_visible()
+    screenshot(page, "compliance-ae-inbox-outsider")
+    assert page.goto(f"/compliance/findings/{finding.pk}/").status == 404
+    assert page.goto(f"/compliance/ae/{case.pk}/").status == 404
 
 
 def test_the_ae_inbox_shows_cases_by_time_left(page, medical, screenshot):
@@ -163,10 +235,17 @@ def test_the_ae_inbox_shows_cases_by_time_left(page, medical, screenshot):
     )
     log_in(page)
 
-    page.get_by_role("link", name="AE inbox").click()
+    page.get_by_role("link", name="AE inbox", exact=True).click()
     rows = page.locator("tr[data-case]")
     expect(rows).to_have_count(3)
     expect(rows.nth(0).locator("[data-time-left]")).to_have_text("overdue by 2 h")
+    # overdue in red (the error text colour, #9b1c1c)
+    expect(rows.nth(0).locator("[data-time-left]")).to_have_css(
+        "color", "rgb(155, 28, 28)"
+    )
+    expect(rows.nth(2).locator("[data-time-left]")).not_to_have_css(
+        "color", "rgb(155, 28, 28)"
+    )
     expect(rows.nth(1).locator("[data-time-left]")).to_have_text("7 h left")
     expect(rows.nth(2).locator("[data-time-left]")).to_have_text("9 d 3 h left")
     screenshot(page, "compliance-ae-inbox")

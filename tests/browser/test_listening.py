@@ -80,7 +80,8 @@ def test_the_runs_page_shows_live_progress_until_the_run_ends(
     )
 
     log_in(page)
-    page.get_by_role("link", name="Runs").click()
+    page.get_by_role("link", name="Runs", exact=True).click()
+    page.get_by_role("link", name="ingest runs with every count").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Ingest runs")
     row = page.locator(f"tr[data-run='{run.pk}']")

@@ -54,6 +54,8 @@ def test_a_user_logs_in_sees_the_counts_and_logs_out(page, reviewer, screenshot)
     log_in(page, "mreed", PASSWORD)
 
     expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    page.get_by_role("link", name="what is loaded").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reference data")
     expect(page.locator("[data-count=specialties]")).to_have_text("3")
     expect(page.locator("[data-count=npi-records]")).to_have_text("5")
@@ -104,6 +106,8 @@ def test_demo_logins_are_listed_and_work_in_demo_mode(page, settings, screenshot
     screenshot(page, "login-demo")
     log_in(page, "admin", demo_password("admin"))
 
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    page.goto("/reference/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reference data")
     expect(page.locator("[data-count=specialties]")).to_have_text("0")
     expect(page.get_by_role("link", name="Admin")).to_be_visible()

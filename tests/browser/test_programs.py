@@ -36,7 +36,7 @@ def test_an_analyst_reads_why_the_top_candidate_ranks_first(
     expect(rows.first).to_contain_text(f"@{star.handle}")
     screenshot(page, "program-ranking")
 
-    rows.first.get_by_role("link", name=f"@{star.handle}").click()
+    rows.first.get_by_role("link", name=f"@{star.handle}", exact=True).click()
     expect(
         page.get_by_role("heading", level=2, name="Why it ranks here")
     ).to_be_visible()

@@ -107,7 +107,8 @@ def test_the_resolver_roles_are_the_vetting_role_names():
 def test_the_nav_links_to_runs_and_quarantine(client, medical):
     html = client.get(RUNS).content.decode()
 
-    assert f'href="{RUNS}" aria-current="page">Runs</a>' in html
+    # the nav's "Runs" is every kind of run (reports); it stays current here
+    assert f'href="{reverse("reports:runs")}" aria-current="page">Runs</a>' in html
     assert f'href="{QUARANTINE}">Quarantine</a>' in html
     assert 'src="/static/js/htmx.min.js" defer' in html
 

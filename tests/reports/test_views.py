@@ -77,8 +77,14 @@ def test_anonymous_home_redirects_to_login(client):
     assert response.url == f"{reverse('login')}?next=/"
 
 
-def test_home_shows_the_loaded_counts(client, analyst, loaded):
-    response = client.get(reverse("reports:home"))
+def test_the_dashboard_links_to_the_reference_page(client, analyst):
+    html = client.get(reverse("reports:home")).content.decode()
+
+    assert f'href="{reverse("reports:reference")}"' in html
+
+
+def test_reference_page_shows_the_loaded_counts(client, analyst, loaded):
+    response = client.get(reverse("reports:reference"))
 
     assert response.status_code == 200
     counts = {item.key: item for item in response.context["counts"]}
@@ -102,8 +108,10 @@ def test_home_shows_the_loaded_counts(client, analyst, loaded):
     assert "Ana Lyst" in html and ROLE_ANALYST in html
 
 
-def test_home_shows_only_the_latest_run_of_each_loader(client, analyst, loaded):
-    response = client.get(reverse("reports:home"))
+def test_reference_page_shows_only_the_latest_run_of_each_loader(
+    client, analyst, loaded
+):
+    response = client.get(reverse("reports:reference"))
 
     loads = response.context["loads"]
     assert [(load.loader, load.unchanged) for load in loads] == [
@@ -115,8 +123,8 @@ def test_home_shows_only_the_latest_run_of_each_loader(client, analyst, loaded):
     assert "badge--partial" in html
 
 
-def test_home_shows_empty_states_when_nothing_is_loaded(client, analyst):
-    response = client.get(reverse("reports:home"))
+def test_reference_page_shows_empty_states_when_nothing_is_loaded(client, analyst):
+    response = client.get(reverse("reports:reference"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -124,7 +132,7 @@ def test_home_shows_empty_states_when_nothing_is_loaded(client, analyst):
     assert html.count("Not loaded yet.") == 6
 
 
-def test_home_query_count_is_bounded(
+def test_reference_page_query_count_is_bounded(
     client, analyst, loaded, django_assert_max_num_queries
 ):
     ReferenceLoadFactory.create_batch(
@@ -132,7 +140,7 @@ def test_home_query_count_is_bounded(
     )
     # session + user + role groups + 6 count aggregates + latest loads
     with django_assert_max_num_queries(10):
-        response = client.get(reverse("reports:home"))
+        response = client.get(reverse("reports:reference"))
     assert response.status_code == 200
 
 
@@ -156,10 +164,12 @@ def test_the_page_names_the_users_role(client):
     assert "medical reviewer" in html
 
 
-def test_home_tells_real_npi_records_from_generated_ones(client, analyst, loaded):
+def test_reference_page_tells_real_npi_records_from_generated_ones(
+    client, analyst, loaded
+):
     ClinicianFactory.create_batch(3, source=Clinician.Source.GENERATED)
 
-    response = client.get(reverse("reports:home"))
+    response = client.get(reverse("reports:reference"))
 
     counts = {item.key: item for item in response.context["counts"]}
     assert counts["npi-records"].count == 10

@@ -307,3 +307,44 @@ def test_tampering_with_an_audit_row_is_found_by_the_verifier(team):
     assert report.broken_id == target.pk
     assert report.checked == 2
     assert "content does not match" in report.problem
+
+
+@pytest.mark.django_db
+def test_an_admin_changes_settings_and_each_change_is_audited(
+    team, client, django_user_model
+):
+    program, star, run, people = team
+    admin = _user(django_user_model, "boss", ROLE_ADMIN, program=program)
+    url = f"/programs/{program.slug}/settings/"
+    client.force_login(people["analyst"])
+    assert client.get(url).status_code == 403
+    client.force_login(admin)
+    form = client.get(url)
+    assert form.status_code == 200
+    data = {
+        "follower_min": 500, "follower_max": 60000, "link_confidence_min": 0.8,
+        "block_open_critical": "on", "window_days": 180, "drift_threshold": 0.1,
+        "is_active": "on",
+        "members": [u.pk for u in program.members.all()],
+        **{f"weight_{c}": w for c, w in program.weights.items()},
+    }  # fmt: skip
+    bad = client.post(url, {**data, "weight_alignment": 0.9})
+    assert bad.status_code == 400 and "must add up to 1" in bad.text
+    assert client.post(url, data).status_code == 302
+    program.refresh_from_db()
+    assert (program.follower_min, program.drift_threshold) == (500, 0.1)
+    event = AuditEvent.objects.get(action="program.settings_changed")
+    assert event.before == {
+        "follower_min": 1000,
+        "follower_max": 50000,
+        "drift_threshold": 0.15,
+    }
+    assert event.after == {
+        "follower_min": 500,
+        "follower_max": 60000,
+        "drift_threshold": 0.1,
+    }
+    assert event.actor == admin
+    # posting the same values again changes nothing and writes no event
+    client.post(url, data)
+    assert AuditEvent.objects.filter(action="program.settings_changed").count() == 1

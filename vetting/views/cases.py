@@ -188,6 +188,9 @@ class CaseDetailView(LoginRequiredMixin, DetailView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """The electronic signature of the current stage."""
         self.object = self.get_object()
+        rule = workflow.STAGES.get(self.object.state)
+        if rule is None or not request.user.groups.filter(name=rule.role).exists():
+            raise PermissionDenied("Your role may not sign this case now.")
         form = SignOffForm(request.POST)
         if form.is_valid():
             try:
