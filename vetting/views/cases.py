@@ -163,7 +163,22 @@ class CaseDetailView(LoginRequiredMixin, DetailView):
             sign_form=kwargs.get("sign_form")
             or SignOffForm(initial={"evidence_sha256": digest}),
             signoffs=case.signoffs.select_related("signer").order_by("signed_at"),
-            events=events_for_objects([("vetting.vettingcase", case.pk)]),
+            # the case's own events, and those on its evidence: decisions on the
+            # findings and AE cases of the clinician's posts, link decisions
+            events=events_for_objects(
+                [("vetting.vettingcase", case.pk)]
+                + [("compliance.finding", f["id"]) for f in evidence["findings"]]
+                + [
+                    ("compliance.adverseeventcase", ae["id"])
+                    for ae in evidence["adverse_events"]
+                ]
+                + [
+                    ("influencers.socialaccount", pk)
+                    for pk in SocialAccount.objects.filter(
+                        clinician_id=case.clinician_id
+                    ).values_list("pk", flat=True)
+                ]
+            ),
             alerts=case.alerts.select_related("acknowledged_by").order_by(
                 "-created_at"
             ),
