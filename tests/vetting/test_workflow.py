@@ -348,3 +348,29 @@ def test_an_admin_changes_settings_and_each_change_is_audited(
     # posting the same values again changes nothing and writes no event
     client.post(url, data)
     assert AuditEvent.objects.filter(action="program.settings_changed").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_case_list_needs_the_same_queries_for_1_or_12_cases(
+    team, client, django_user_model
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    program, star, run, people = team
+    client.force_login(people["medical"])
+    scores = InfluencerScore.objects.filter(
+        run__program=program, clinician__isnull=False
+    ).select_related("account")
+    counts = []
+    for limit in (1, 12):
+        for score in scores[:limit]:
+            workflow.case_open(
+                program=program, account=score.account, user=people["analyst"]
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/programs/cases/")
+        assert response.status_code == 200
+        assert response.text.count('href="/programs/cases/') >= limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
