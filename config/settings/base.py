@@ -120,6 +120,13 @@ STORAGES = {
     },
 }
 
+# Uploaded and produced files (exports); served only through an authorised view,
+# never as public static files. A shared volume when web and workers are apart.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".peerproof" / "media")))
+MEDIA_URL = "/media/"
+# Exports with more rows than this run as a task with progress and a download link.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5_000)
+
 # Where the bundled real reference data lives (NUCC, NPPES, SPL, Open Payments).
 REFERENCE_DATA_DIR = Path(
     env_str("REFERENCE_DATA_DIR", str(BASE_DIR / "fixtures" / "reference"))
@@ -229,6 +236,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("API_THROTTLE_USER", "6000/minute"),
+        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerProof API",
