@@ -12,6 +12,7 @@ program's threshold on an approved clinician raises an ``Alert`` and reopens the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -294,31 +295,56 @@ def _locked(case: VettingCase) -> VettingCase:
     )
 
 
-def case_submit(*, case: VettingCase, user: Any, note: str = "") -> VettingCase:
-    """Send a candidate to medical review with a fresh evidence snapshot."""
-    _require_role(user, OPENER_ROLES, "submit a case for review")
+def _transition(
+    case: VettingCase,
+    *,
+    user: Any,
+    action: str,
+    change: Callable[[VettingCase], None],
+    reason: str = "",
+    extra: dict | None = None,
+) -> VettingCase:
+    """Lock the case, let ``change`` check and modify it, save it and write the audit
+    event with the state before and after, all in one transaction."""
     with transaction.atomic():
         case = _locked(case)
-        if case.state != State.CANDIDATE:
-            raise ValidationError(
-                f"Only a candidate can be submitted; this case is {case.get_state_display().lower()}."
-            )
         before = _case_state(case)
-        case.evidence, case.evidence_sha256 = _snapshot(case)
-        case.evidence_at = timezone.now()
-        case.state = State.MEDICAL
+        change(case)
         case.full_clean()
         case.save()
         audit_record(
             actor=user,
-            action="case.submitted",
+            action=action,
             obj=case,
             program_id=case.program_id,
             before=before,
-            after=_case_state(case),
-            reason=note,
+            after=_case_state(case) | (extra or {}),
+            reason=reason.strip(),
         )
     return case
+
+
+def _fresh_evidence(case: VettingCase) -> None:
+    case.evidence, case.evidence_sha256 = _snapshot(case)
+    case.evidence_at = timezone.now()
+
+
+def case_submit(*, case: VettingCase, user: Any, note: str = "") -> VettingCase:
+    """Send a candidate to medical review with a fresh evidence snapshot."""
+    _require_role(user, OPENER_ROLES, "submit a case for review")
+
+    def submit(case: VettingCase) -> None:
+        if case.state != State.CANDIDATE:
+            raise ValidationError(
+                "Only a candidate can be submitted; this case is "
+                f"{case.get_state_display().lower()}."
+            )
+        _fresh_evidence(case)
+        case.state = State.MEDICAL
+
+    return _transition(
+        case, user=user, action="case.submitted", change=submit, reason=note
+    )
 
 
 def signoff_blocker(case: VettingCase, user: Any) -> str:
@@ -433,48 +459,28 @@ def case_hold(*, case: VettingCase, user: Any, reason: str) -> VettingCase:
     _require_role(user, HOLD_ROLES, "put a case on hold")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the case is put on hold."})
-    with transaction.atomic():
-        case = _locked(case)
+
+    def hold(case: VettingCase) -> None:
         if case.state in (State.APPROVED, State.REJECTED, State.ON_HOLD):
             raise ValidationError(
                 f"A {case.get_state_display().lower()} case cannot be put on hold."
             )
-        before = _case_state(case)
         case.held_from, case.state = case.state, State.ON_HOLD
-        case.full_clean()
-        case.save()
-        audit_record(
-            actor=user,
-            action="case.held",
-            obj=case,
-            program_id=case.program_id,
-            before=before,
-            after=_case_state(case),
-            reason=reason.strip(),
-        )
-    return case
+
+    return _transition(case, user=user, action="case.held", change=hold, reason=reason)
 
 
 def case_resume(*, case: VettingCase, user: Any, reason: str = "") -> VettingCase:
     _require_role(user, HOLD_ROLES, "resume a case")
-    with transaction.atomic():
-        case = _locked(case)
+
+    def resume(case: VettingCase) -> None:
         if case.state != State.ON_HOLD:
             raise ValidationError("Only a case on hold can be resumed.")
-        before = _case_state(case)
         case.state, case.held_from = case.held_from, ""
-        case.full_clean()
-        case.save()
-        audit_record(
-            actor=user,
-            action="case.resumed",
-            obj=case,
-            program_id=case.program_id,
-            before=before,
-            after=_case_state(case),
-            reason=reason.strip(),
-        )
-    return case
+
+    return _transition(
+        case, user=user, action="case.resumed", change=resume, reason=reason
+    )
 
 
 def case_assign(*, case: VettingCase, user: Any, assignee: Any) -> VettingCase:
@@ -484,41 +490,30 @@ def case_assign(*, case: VettingCase, user: Any, assignee: Any) -> VettingCase:
         assignee.is_superuser or case.program.members.filter(pk=assignee.pk).exists()
     ):
         raise ValidationError("The assignee must be a member of the program.")
-    with transaction.atomic():
-        case = _locked(case)
-        before = _case_state(case)
+
+    def assign(case: VettingCase) -> None:
         case.assignee = assignee
-        case.save(update_fields=["assignee", "updated_at"])
-        audit_record(
-            actor=user,
-            action="case.assigned",
-            obj=case,
-            program_id=case.program_id,
-            before=before,
-            after=_case_state(case),
-        )
-    return case
+
+    return _transition(case, user=user, action="case.assigned", change=assign)
 
 
 def _reopen(case: VettingCase, *, reason: str, alert: Alert) -> None:
     """Send an approved case back to medical review (system action, audited)."""
-    before = _case_state(case)
-    case.state = State.MEDICAL
-    case.approved_at = None
-    case.approved_composite = None
-    case.reopened_count += 1
-    case.evidence, case.evidence_sha256 = _snapshot(case)
-    case.evidence_at = timezone.now()
-    case.full_clean()
-    case.save()
-    audit_record(
-        actor=None,
+
+    def reopen(case: VettingCase) -> None:
+        case.state = State.MEDICAL
+        case.approved_at = None
+        case.approved_composite = None
+        case.reopened_count += 1
+        _fresh_evidence(case)
+
+    _transition(
+        case,
+        user=None,
         action="case.reopened",
-        obj=case,
-        program_id=case.program_id,
-        before=before,
-        after=_case_state(case) | {"alert": alert.pk},
+        change=reopen,
         reason=reason,
+        extra={"alert": alert.pk},
     )
 
 
