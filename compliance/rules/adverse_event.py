@@ -43,7 +43,7 @@ from compliance.rules.types import (
 )
 
 CODE = "ADVERSE_EVENT"
-VERSION = "2"
+VERSION = "3"
 BASIS = (
     "21 CFR 314.80 and 600.80 (postmarketing adverse drug experience reporting); "
     "FDA practice for social media: identifiable patient, identifiable reporter, "
@@ -197,15 +197,19 @@ def _lexicon() -> tuple[re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...]
         for patterns in AE_TERMS.values()
         for p in sorted(patterns, key=len, reverse=True)
     )
-    combined = re.compile(rf"(?<![\w'])#?(?:{everything})(?![\w'])", re.IGNORECASE)
+    # a plural or third-person "s" after any phrase ("hangovers", "spasms", "aches")
+    combined = re.compile(
+        rf"(?<![\w'])#?(?:{everything})(?:s|es)?(?![\w'])", re.IGNORECASE
+    )
     return combined, entries
 
 
 def _term_for(matched: str) -> str:
     text = matched.lstrip("#")
-    for pattern, term in _lexicon()[1]:
-        if pattern.fullmatch(text):
-            return term
+    for candidate in (text, text[:-1], text[:-2]):
+        for pattern, term in _lexicon()[1]:
+            if pattern.fullmatch(candidate):
+                return term
     return "Adverse event"
 
 
@@ -298,7 +302,13 @@ def _qualifies(doc: Doc, evidence: Evidence, term: str) -> bool:
         return False
     sentence = doc.sentence_of(evidence.start)
     body = doc.text[sentence.start : sentence.end].rstrip()
-    if body.endswith("?") and _GENERIC_QUESTION.search(body):
+    if (
+        body.endswith("?")
+        and _GENERIC_QUESTION.search(body)
+        and not _FIRST_PERSON.search(doc.text)
+    ):
+        # a question to others about an effect; with a first person in the post it
+        # is the author's own ("anybody get spasms with prozac? mine is my eye")
         return False
     if term in INDICATION_PRONE:
         before = doc.text[max(sentence.start, evidence.start - 30) : evidence.start]
@@ -385,6 +395,17 @@ def _own_account(doc: Doc, spans: list[tuple[int, int]]) -> list[tuple[Evidence,
     return []
 
 
+def _topic_hashtag(text: str, term: str) -> bool:
+    """A hashtag that names the event as a topic (``#insomnia`` for Insomnia), not
+    one that tells of it (``#cantsleep``): its body is the term's own name or one of
+    the term's words."""
+    if not text.startswith("#"):
+        return False
+    body = text[1:].lower()
+    words = [w for w in re.split(r"[^a-z]+", term.lower()) if w]
+    return body == "".join(words) or body in words
+
+
 def _patient(doc: Doc, events: list[Evidence]) -> tuple[str, Evidence | None]:
     other = _OTHER_PATIENT.search(doc.text)
     if other:
@@ -434,8 +455,9 @@ def check(
     if not patient:
         return []
     if patient_evidence is None:
-        # Implied patient: topic hashtags (#insomnia) are not a first-hand account.
-        events = [(e, t) for e, t in events if not e.text.startswith("#")]
+        # Implied patient: topic hashtags (#insomnia) are not a first-hand account;
+        # experiential ones (#cantsleep, #nosleep, #painful) are.
+        events = [(e, t) for e, t in events if not _topic_hashtag(e.text, t)]
         if not events:
             return []
 

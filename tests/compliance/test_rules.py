@@ -361,6 +361,31 @@ def test_adverse_event_recognises_drugs_beyond_the_labelled_products(knowledge):
     assert "zoloft" in [e.text for e in ae.evidence]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a question to others that is also the author's own account
+        "Does anyone else get dizzy on Lipitor? I do every morning.",
+        # experiential hashtags tell of the event (topic hashtags do not)
+        "Took Humira late tonight #cantsleep",
+        # plurals of lexicon phrases, and lay words for sedation
+        "Those Lipitor hangovers were unshiftable",
+        "Humira and now I just want to sleeeep",
+    ],
+)
+def test_adverse_event_reads_own_questions_experiential_hashtags_and_plurals(
+    knowledge, text
+):
+    assert "ADVERSE_EVENT" in codes(run(knowledge, text))
+
+
+def test_a_topic_hashtag_alone_is_not_an_account(knowledge):
+    assert "ADVERSE_EVENT" not in codes(run(knowledge, "#insomnia #humira"))
+    assert "ADVERSE_EVENT" not in codes(
+        run(knowledge, "Does anyone know if the weight gain is less on Lipitor?")
+    )
+
+
 def test_adverse_event_takes_the_product_from_context(knowledge):
     hits = run(knowledge, "Extreme weight gain and hair loss.", products=["Lexapro"])
     assert hit(hits, "ADVERSE_EVENT").details["elements"]["product"] == ["Lexapro"]
