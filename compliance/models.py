@@ -5,7 +5,7 @@ Rules, findings and adverse-event cases join these in later work.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from common.models import TimeStampedModel
 
@@ -244,6 +244,13 @@ class Finding(TimeStampedModel):
         indexes = [
             models.Index(fields=["post", "rule_code"]),
             models.Index(fields=["status", "severity"]),
+            # the API's and the queue's newest-first keyset pages over current findings
+            models.Index(
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(is_current=True),
+                name="finding_current_created_desc",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
