@@ -441,6 +441,7 @@ def _pages(slug: str, t: dict) -> list[tuple[str, str, tuple, dict]]:
         ("runs", "reports:runs", (), {}),
         ("program-list", "vetting:program-list", (), {}),
         ("program-detail", "vetting:program-detail", (slug,), {}),
+        ("program-dashboard", "reports:program-dashboard", (slug,), {}),
         ("discover", "vetting:discover", (), {}),
         (
             "discover specialty+sort",

@@ -27,6 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from compliance.models import (
@@ -44,8 +45,26 @@ from influencers.models import (
     Specialty,
 )
 from listening.models import IngestRun
-from vetting.models import Alert, Program, ScoringRun, VettingCase
-from vetting.selectors import programs_for_user, scope_to_user_programs
+from reports.models import Export, Shortlist, ShortlistMember
+from vetting.discovery import (
+    discovery_scores,
+    latest_run_ids_for_user,
+    specialty_names,
+)
+from vetting.filters import SCORE_LABELS, InfluencerScoreFilterSet
+from vetting.models import (
+    Alert,
+    InfluencerScore,
+    Program,
+    ScoringRun,
+    VettingCase,
+)
+from vetting.scoring.weights import COMPONENTS
+from vetting.selectors import (
+    program_latest_run,
+    programs_for_user,
+    scope_to_user_programs,
+)
 
 
 @dataclass(frozen=True)
@@ -545,3 +564,286 @@ def run_recent_list(scope: ProgramScope, *, per_kind: int = 4) -> list[RunRow]:
         .order_by("-created_at", "-pk")[:per_kind]
     ]
     return sorted(rows, key=lambda row: row.run.created_at, reverse=True)
+
+
+# --- shortlists and exports ------------------------------------------------------------
+# Shortlists belong to a program: every member of it sees them (analysts and admins
+# change them, reports.services checks the role). An export is visible to whoever
+# asked for it and, when it is bound to a program (a shortlist, or discovery
+# filtered to one program), to the members of that program. Anything else is a 404.
+
+# Findings that count as compliance flags in an export and a frozen score.
+FLAG_STATUSES = (
+    Finding.Status.OPEN,
+    Finding.Status.CONFIRMED,
+    Finding.Status.ESCALATED,
+)
+
+
+def shortlists_for_user(user: Any) -> models.QuerySet[Shortlist]:
+    """Shortlists of the programs ``user`` is a member of, with their program, owner
+    and number of members, most recently changed first (one query)."""
+    return (
+        Shortlist.objects.filter(program__in=programs_for_user(user).values("pk"))
+        .select_related("program", "owner")
+        .annotate(member_count=Count("members"))
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def shortlist_get_for_user(user: Any, pk: Any) -> Shortlist:
+    """The shortlist with its program, or 404 when ``user`` is not a member of its
+    program (or it does not exist)."""
+    shortlist = (
+        Shortlist.objects.filter(
+            pk=_int_or_none(pk), program__in=programs_for_user(user).values("pk")
+        )
+        .select_related("program", "owner")
+        .first()
+    )
+    if shortlist is None:
+        raise Http404("No such shortlist.")
+    return shortlist
+
+
+def shortlist_member_get(shortlist: Shortlist, pk: Any) -> ShortlistMember:
+    """A member of ``shortlist`` (404 when it is on another list or gone)."""
+    member = (
+        ShortlistMember.objects.filter(pk=_int_or_none(pk), shortlist=shortlist)
+        .select_related("account", "clinician")
+        .first()
+    )
+    if member is None:
+        raise Http404("No such member.")
+    return member
+
+
+def latest_scores_by_account(
+    program: Program, account_ids: Iterable[int], *, run: ScoringRun | None = None
+) -> dict[int, InfluencerScore]:
+    """account id -> its score in the program's latest run (``run`` when the caller
+    already has it); one query, none when there is no run or no account."""
+    run = run or program_latest_run(program)
+    ids = list(account_ids)
+    if run is None or not ids:
+        return {}
+    return {
+        score.account_id: score
+        for score in InfluencerScore.objects.filter(
+            run=run, program=program, account_id__in=ids
+        ).defer("details")
+    }
+
+
+@dataclass
+class MemberRow:
+    """One member of a shortlist as its page shows it: the frozen score (as it was
+    when added) next to today's (the program's latest run), and the change. The
+    view fills in the name and links."""
+
+    member: ShortlistMember
+    today: InfluencerScore | None
+    specialty: str
+    name: str = ""
+    profile_url: str = ""
+    detail_url: str = ""
+
+    @property
+    def frozen_as_of(self) -> datetime | None:
+        value = (self.member.frozen or {}).get("as_of")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def change(self) -> float | None:
+        """Today's composite minus the frozen one (None when either is unknown)."""
+        before = self.member.frozen_composite
+        if self.today is None or self.today.composite is None or before is None:
+            return None
+        return self.today.composite - before
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        """Every component: frozen, today and the change (for the details row)."""
+        frozen = self.member.frozen or {}
+        rows = []
+        for name in (*COMPONENTS, "composite"):
+            before = frozen.get(name)
+            now = getattr(self.today, name) if self.today is not None else None
+            rows.append(
+                {
+                    "name": name,
+                    "label": SCORE_LABELS[name],
+                    "frozen": before,
+                    "today": now,
+                    "change": None
+                    if before is None or now is None
+                    else float(now) - float(before),
+                }
+            )
+        return rows
+
+
+def shortlist_member_rows(shortlist: Shortlist) -> tuple[list[MemberRow], Any]:
+    """The members in rank order with today's scores, and the program's latest run
+    (four queries whatever the number of members)."""
+    members = list(
+        shortlist.members.select_related("account", "clinician", "added_by").order_by(
+            "rank", "pk"
+        )
+    )
+    run = program_latest_run(shortlist.program)
+    today = latest_scores_by_account(
+        shortlist.program, [m.account_id for m in members], run=run
+    )
+    codes = {(m.frozen or {}).get("specialty_code") or "" for m in members}
+    names = specialty_names({code for code in codes if code})
+    rows = [
+        MemberRow(
+            member=m,
+            today=today.get(m.account_id),
+            specialty=names.get((m.frozen or {}).get("specialty_code") or "", ""),
+        )
+        for m in members
+    ]
+    return rows, run
+
+
+@dataclass(frozen=True)
+class FindingFlags:
+    """The compliance flags of one account: current findings on its posts that are
+    not dismissed, counted by severity (open ones apart from confirmed or
+    escalated ones), and the rule codes behind them."""
+
+    open_critical: int = 0
+    open_major: int = 0
+    open_minor: int = 0
+    confirmed_or_escalated: int = 0
+    rules: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "open_critical": self.open_critical,
+            "open_major": self.open_major,
+            "open_minor": self.open_minor,
+            "confirmed_or_escalated": self.confirmed_or_escalated,
+            "rules": list(self.rules),
+        }
+
+
+NO_FLAGS = FindingFlags()
+
+
+def finding_flags_by_account(account_ids: Iterable[int]) -> dict[int, FindingFlags]:
+    """account id -> its ``FindingFlags`` (one grouped query; accounts without a
+    flag are absent)."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    counts: dict[int, dict[str, Any]] = {}
+    grouped = (
+        Finding.objects.filter(
+            is_current=True, status__in=FLAG_STATUSES, post__author_id__in=ids
+        )
+        .values_list("post__author_id", "status", "severity", "rule_code")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for author_id, status, severity, rule, n in grouped:
+        entry = counts.setdefault(
+            author_id,
+            {"open_critical": 0, "open_major": 0, "open_minor": 0, "other": 0},
+        )
+        entry.setdefault("rules", set()).add(rule)
+        if status == Finding.Status.OPEN:
+            entry[f"open_{severity}"] = entry.get(f"open_{severity}", 0) + n
+        else:
+            entry["other"] += n
+    return {
+        author_id: FindingFlags(
+            open_critical=entry["open_critical"],
+            open_major=entry["open_major"],
+            open_minor=entry["open_minor"],
+            confirmed_or_escalated=entry["other"],
+            rules=tuple(sorted(entry.get("rules", ()))),
+        )
+        for author_id, entry in counts.items()
+    }
+
+
+class _UserRequest:
+    """What ``InfluencerScoreFilterSet`` reads of a request (its user), for an
+    export built outside a request (a task)."""
+
+    def __init__(self, user: Any):
+        self.user = user
+
+
+def discovery_filter_keys() -> tuple[str, ...]:
+    """The query parameters of the discovery page that choose rows and order."""
+    return tuple(InfluencerScoreFilterSet.base_filters)
+
+
+def discovery_export_scores(
+    user: Any, query: dict[str, list[str]], *, run_ids: list[int] | None = None
+) -> models.QuerySet[InfluencerScore]:
+    """The scores the discovery page lists for ``user`` with ``query`` (its GET
+    parameters), in the page's order, unpaged: the same selector
+    (``vetting.discovery.discovery_scores``) and FilterSet. ``run_ids`` (the runs
+    that were the latest when the export was asked for) are kept only while they
+    are still runs of the user's programs. A filter the page would ignore (a bad
+    value) is ignored here too."""
+    allowed = latest_run_ids_for_user(user)
+    if run_ids is not None:
+        allowed_runs = set(
+            ScoringRun.objects.filter(
+                pk__in=run_ids, program__in=programs_for_user(user).values("pk")
+            ).values_list("pk", flat=True)
+        )
+        allowed = [pk for pk in run_ids if pk in allowed_runs]
+    data = QueryDict(mutable=True)
+    for key in discovery_filter_keys():
+        values = query.get(key) or []
+        if isinstance(values, str):
+            values = [values]
+        data.setlist(key, [str(v) for v in values])
+    filterset = InfluencerScoreFilterSet(
+        data, queryset=discovery_scores(allowed), request=_UserRequest(user)
+    )
+    return filterset.qs
+
+
+def exports_for_user(user: Any) -> models.QuerySet[Export]:
+    """The exports ``user`` asked for, newest first, with program and shortlist."""
+    if not getattr(user, "is_authenticated", False):
+        return Export.objects.none()
+    return (
+        Export.objects.filter(requested_by=user)
+        .select_related("program", "shortlist", "requested_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def export_get_for_user(user: Any, pk: Any) -> Export:
+    """An export ``user`` may see and download: theirs, or bound to a program they
+    are a member of. Anything else is a 404."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("No such export.")
+    exports = Export.objects.select_related("program", "shortlist", "requested_by")
+    if not user.is_superuser:
+        programs = programs_for_user(user).values("pk")
+        exports = exports.filter(
+            Q(requested_by=user)
+            | Q(program__in=programs)
+            | Q(shortlist__program__in=programs)
+        )
+    export = exports.filter(pk=_int_or_none(pk)).first()
+    if export is None:
+        raise Http404("No such export.")
+    return export
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -7,6 +7,7 @@ that completes the run queues ``scoring_run_finish``, which writes the scores.
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from celery import shared_task
@@ -106,3 +107,31 @@ def alerts_refresh() -> dict[str, int]:
     from vetting.workflow import alerts_refresh as refresh
 
     return refresh()
+
+
+@shared_task(
+    name="vetting.tasks.alert_email_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # transient: the database or the mail server unreachable for a moment; a refused
+    # recipient or a bad message is not retried
+    autoretry_for=(
+        OperationalError,
+        InterfaceError,
+        smtplib.SMTPConnectError,
+        smtplib.SMTPServerDisconnected,
+        ConnectionError,
+        TimeoutError,
+    ),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def alert_email_send(alert_id: int) -> int:
+    """Email a new alert to the members whose role acts on it, once (queued by
+    ``workflow.alert_raise`` after commit; ``emailed_at`` makes it idempotent)."""
+    from vetting.emails import alert_email_send as send
+
+    return send(alert_id=alert_id)

@@ -43,6 +43,7 @@ from vetting.models import (
     VettingCase,
 )
 from vetting.scoring.weights import COMPONENTS
+from vetting.tasks import alert_email_send as alert_email_send_task
 
 State = VettingCase.State
 Stage = SignOff.Stage
@@ -528,7 +529,9 @@ def alert_raise(
     clinician_id: int | None = None,
     detail: dict | None = None,
 ) -> tuple[Alert, bool]:
-    """Raise an alert once per ``key`` (re-raising the same cause changes nothing)."""
+    """Raise an alert once per ``key`` (re-raising the same cause changes nothing).
+    A new alert queues ``alert_email_send`` when the transaction commits (nothing
+    is sent if it rolls back)."""
     with transaction.atomic():
         alert, created = Alert.objects.get_or_create(
             key=key,
@@ -542,6 +545,13 @@ def alert_raise(
                 "detail": to_json_value(detail or {}),
             },
         )
+        if created:
+            alert_id = alert.pk
+            # robust: a broker outage is logged, it does not fail the caller (e.g. a
+            # scoring run whose scores are already committed)
+            transaction.on_commit(
+                lambda: alert_email_send_task.delay(alert_id), robust=True
+            )
     return alert, created
 
 

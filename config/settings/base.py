@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "common",
     "audit",
@@ -227,11 +228,15 @@ SCORING_GRAPH_PARTS = env_int("SCORING_GRAPH_PARTS", 4)
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {
+    # token first: an unauthenticated request gets 401 with WWW-Authenticate: Token
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "reports.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "common.api.ReadOnlyTokenForbidsWrites",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
@@ -250,6 +255,24 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Discover and vet healthcare-professional micro-influencers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # the docs UI is served from the installed sidecar package: no CDN, works offline
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # several models have a "status" (and cases a "state" and "held_from") with
+    # their own choices: name each enum after its model
+    "ENUM_NAME_OVERRIDES": {
+        "FindingStatusEnum": "compliance.models.Finding.Status",
+        "AdverseEventCaseStatusEnum": "compliance.models.AdverseEventCase.Status",
+        # scan runs and exports share these four choices
+        "RunStatusEnum": "compliance.models.ScanRun.Status",
+        "IngestRunStatusEnum": "listening.models.IngestRun.Status",
+        "ScoringRunStatusEnum": "vetting.models.ScoringRun.Status",
+        "VettingCaseStateEnum": "vetting.models.VettingCase.State",
+        "SourceKindEnum": "listening.models.Source.Kind",
+        "AlertKindEnum": "vetting.models.Alert.Kind",
+        "ExportKindEnum": "reports.models.Export.Kind",
+    },
 }
 
 LOGGING = {
@@ -266,3 +289,12 @@ EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "peerproof@localhost")
+# the SMTP backend's server (django.core.mail.backends.smtp.EmailBackend)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# the address links in alert emails start with (no trailing slash)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
