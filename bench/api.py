@@ -4,7 +4,8 @@
         .venv/bin/python bench/api.py [--size api] [--duration 25] [--json out.json]
 
 The world is ``bench/score_world.py``'s (database ``<name>_bench_score_<size>`` on
-the server of ``DATABASE_URL``, generated once and reused). Size ``api`` is 625,000
+the server of ``DATABASE_URL``, generated once and reused; ``migrate`` runs on it
+each time, so a reused world gets new indexes). Size ``api`` is 625,000
 accounts x 4,000,000 interactions: the generator makes 16 % of the accounts
 clinicians and ``interactions / 4`` posts, so 100,000 clinicians and 1,000,000
 posts (``NxM`` sizes, e.g. ``5000x40000``, for a smoke run). A seeding process
@@ -29,7 +30,9 @@ stops otherwise). Then, per endpoint, wrk (``--connections 4 --threads 2``, ever
 request with the token header): a ``--warmup`` run that is thrown away, then a
 ``--duration`` run with ``--latency``. The plain view is measured first and last;
 the baseline for the ratios is the mean of the two. Targets, for the API list
-endpoints: p99 < 50 ms and requests/s >= 0.1 x the plain view.
+endpoints: p99 < 50 ms and requests/s >= 0.1 x the plain view. Each row also shows
+the 1-minute load average when its run ended: on a shared machine the other
+processes move the figures more than anything (compare rows of the same run).
 
 For a list endpoint that misses a target (every one with ``--diagnose``), a last
 process requests it in-process through ``django.test.Client`` (same settings): the
@@ -83,6 +86,8 @@ SETTINGS = "bench.api_settings"
 
 def bench_env(url: str, work_dir: str) -> dict[str, str]:
     """The environment of the seeding process, gunicorn and the diagnosis."""
+    static_root = Path(work_dir) / "static"
+    static_root.mkdir(exist_ok=True)
     return {
         **os.environ,
         "DATABASE_URL": url,
@@ -92,6 +97,8 @@ def bench_env(url: str, work_dir: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "API_THROTTLE_USER": "1000000/s",
         "SCORING_WORK_DIR": work_dir,
+        # an empty static root: whitenoise warns when there is none
+        "DJANGO_STATIC_ROOT": str(static_root),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
@@ -509,9 +516,9 @@ def run_worker(mode: str, env: dict, *extra: str) -> dict:
 def table(results: list[dict], plain_rps: float, plain_p50: float) -> list[str]:
     head = (
         "| endpoint | rows | p50 ms | p90 ms | p99 ms | requests/s | x plain "
-        "throughput | x plain p50 | p99 < 50 ms | >= 0.1x plain |"
+        "throughput | x plain p50 | p99 < 50 ms | >= 0.1x plain | load |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for r in results:
         ratio = r["rps"] / plain_rps
         if r["targets"]:
@@ -522,7 +529,8 @@ def table(results: list[dict], plain_rps: float, plain_p50: float) -> list[str]:
         lines.append(
             f"| {r['name']} | {r['rows']} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | "
             f"{r['p99_ms']:.2f} | {r['rps']:,.0f} | {ratio:.3f}x | "
-            f"{r['p50_ms'] / plain_p50:.1f}x | {p99_ok} | {rps_ok} |"
+            f"{r['p50_ms'] / plain_p50:.1f}x | {p99_ok} | {rps_ok} | "
+            f"{r['load_1min']:.1f} |"
         )
     return lines
 
@@ -565,10 +573,12 @@ def main(argv: list[str] | None = None) -> int:
     if not base_url:
         raise SystemExit("set DATABASE_URL (the bench database is named after it)")
     wrk = wrk_ensure() if not args.seed_only else None
-    from score_world import world_ensure
+    from score_world import manage, world_ensure
 
     accounts, interactions = args.size
     world = world_ensure(base_url, accounts=accounts, interactions=interactions)
+    # a reused world may predate the latest migrations (indexes the API relies on)
+    manage(world["url"], "migrate", "--verbosity", "0")
     counts = world["counts"]
     print(
         f"world {world['url'].rsplit('/', 1)[-1]}: {counts['accounts']:,} accounts, "
@@ -638,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                     threads=args.threads,
                 )
                 result = {
+                    "load_1min": os.getloadavg()[0],
                     "name": name,
                     "path": path,
                     "targets": targets,
@@ -648,7 +659,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(result)
                 print(
                     f"  {name}: p50 {figures['p50_ms']:.2f} ms, p99 "
-                    f"{figures['p99_ms']:.2f} ms, {figures['rps']:,.0f} requests/s"
+                    f"{figures['p99_ms']:.2f} ms, {figures['rps']:,.0f} requests/s "
+                    f"(load average {result['load_1min']:.1f})"
                 )
                 if figures["non_2xx"] or any(figures["socket_errors"].values()):
                     raise SystemExit(
