@@ -8,12 +8,15 @@ one of ``RESOLVER_ROLES``; everyone else gets 403 on POST and does not see the f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -97,17 +100,16 @@ class FilteredListView(LoginRequiredMixin, ListView):
     """A paginated list filtered by a FilterSet over a selector's queryset."""
 
     filterset_class: type
+    # the selector whose queryset the FilterSet narrows (called once per request)
+    selector: Callable[[], QuerySet]
     paginate_by = PAGE_SIZE
-
-    def base_queryset(self):
-        raise NotImplementedError("a list view returns its selector's queryset here")
 
     def filter_data(self):
         return self.request.GET
 
     def get_queryset(self):
         self.filterset = self.filterset_class(
-            self.filter_data(), queryset=self.base_queryset(), request=self.request
+            self.filter_data(), queryset=self.selector(), request=self.request
         )
         return self.filterset.qs
 
@@ -133,8 +135,7 @@ class IngestRunListView(FilteredListView):
     context_object_name = "runs"
     filterset_class = IngestRunFilterSet
 
-    def base_queryset(self):
-        return selectors.ingest_run_list()
+    selector = staticmethod(selectors.ingest_run_list)
 
     def get_template_names(self):
         if _htmx_target(self.request) == "run-rows":
@@ -214,8 +215,7 @@ class QuarantinedRecordListView(FilteredListView):
     context_object_name = "records"
     filterset_class = QuarantinedRecordFilterSet
 
-    def base_queryset(self):
-        return selectors.quarantined_record_list(status=None)
+    selector = staticmethod(partial(selectors.quarantined_record_list, status=None))
 
     def filter_data(self):
         data = self.request.GET.copy()
