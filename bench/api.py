@@ -14,7 +14,8 @@ no succeeded run (``scoring_run_create`` + ``scoring_run_inline``), creates the
 analyst ``bench-api`` and makes it a member (``user_create``,
 ``program_settings_update``), creates a fresh read-only API token for it
 (``api_token_create``, the previous bench tokens revoked), runs ``VACUUM ANALYZE``
-when the scores' visibility map is not set (the server runs with autovacuum off),
+when the scores' visibility map is not set or a table has more than 5 % dead
+tuples (after a migration that rewrote rows; the server runs with autovacuum off),
 and works out the cursors of the deep pages.
 
 Then gunicorn serves the app on a free port (8109-8119 first) with
@@ -38,6 +39,7 @@ For a list endpoint that misses a target (every one with ``--diagnose``), a last
 process requests it in-process through ``django.test.Client`` (same settings): the
 SQL queries of one request with their times, ``EXPLAIN (ANALYZE, BUFFERS)`` of the
 slowest, and a ``cProfile`` of ``--profile-requests`` requests (top functions).
+``--diagnose-only`` does just that (after the seeding), without gunicorn and wrk.
 
 wrk is Debian's ``wrk`` package; when it is missing the bench installs it with
 ``apt-get install -y wrk`` as root and otherwise says how. It is never required by
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -80,6 +83,8 @@ PASSWORD = "Bench-api-2026-pw"
 TOKEN_PREFIX = "bench-api "
 DEEP = 0.9  # the deep pages start 90 % of the way into their list
 EXPLAIN_QUERIES = 2
+DIAGNOSE_BATCHES = 15  # in-process timing: batches of ...
+DIAGNOSE_BATCH = 20  # ... requests each
 EXPLAIN_LINES = 40
 SETTINGS = "bench.api_settings"
 
@@ -177,7 +182,14 @@ def worker_seed() -> dict:
             "WHERE oid = 'vetting_influencerscore'::regclass"
         )
         pages, visible = cursor.fetchone()
-        if visible < 0.9 * pages:
+        # a migration that rewrote rows (UPDATE) leaves dead tuples and a visibility
+        # map pg_class does not know about yet: ask the statistics too
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables "
+            "WHERE n_dead_tup > 10000 AND n_dead_tup > 0.05 * n_live_tup"
+        )
+        (bloated,) = cursor.fetchone()
+        if visible < 0.9 * pages or bloated:
             started = time.perf_counter()
             cursor.execute("VACUUM ANALYZE")
             out["vacuum_seconds"] = time.perf_counter() - started
@@ -424,9 +436,39 @@ def endpoint_check(base: str, path: str, token: str) -> dict:
 # --------------------------------------------------------------------------- diagnosis
 
 
+def _timed(runs: int, batch: int, request) -> dict:
+    """Wall and Python CPU time of one request (ms): the fastest and the median
+    of ``runs`` batches of ``batch`` requests (the fastest batch is the one the
+    other processes on the machine disturbed least)."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for _ in range(batch):
+            request()
+        wall.append((time.perf_counter() - started) * 1000 / batch)
+        cpu.append((time.process_time() - cpu_started) * 1000 / batch)
+    return {
+        "wall_min_ms": min(wall),
+        "wall_median_ms": statistics.median(wall),
+        "cpu_min_ms": min(cpu),
+        "cpu_median_ms": statistics.median(cpu),
+    }
+
+
+def _record(queries: list, execute, sql, params, many, context):
+    """A ``connection.execute_wrapper``: appends each query with its time (ms)."""
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        ms = (time.perf_counter() - started) * 1000
+        queries.append({"ms": ms, "sql": sql, "params": params})
+
+
 def worker_diagnose(paths: list[str], token: str, profile_requests: int) -> dict:
-    """Queries, EXPLAIN ANALYZE of the slowest and a cProfile of each path, in
-    process through ``django.test.Client``."""
+    """Per path, in process through ``django.test.Client``: the time of a request
+    without the profiler (wall and Python CPU), its queries timed one by one,
+    EXPLAIN ANALYZE of the slowest and a cProfile."""
     _django()
     import cProfile
     import io
@@ -434,32 +476,34 @@ def worker_diagnose(paths: list[str], token: str, profile_requests: int) -> dict
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     report = {}
     for path in paths:
-        for _ in range(3):
+        for _ in range(10):
             assert client.get(path).status_code == 200, path
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
+        timed = _timed(
+            DIAGNOSE_BATCHES, DIAGNOSE_BATCH, functools.partial(client.get, path)
+        )
+        queries: list[dict] = []
+        with connection.execute_wrapper(functools.partial(_record, queries)):
             client.get(path)
-            server_ms = (time.perf_counter() - started) * 1000
-        queries = [
-            {"ms": float(q["time"]) * 1000, "sql": q["sql"]}
-            for q in ctx.captured_queries
-        ]
-        print(f"\n=== {path}: {server_ms:.1f} ms in process, {len(queries)} queries")
+        print(
+            f"\n=== {path}: {timed['wall_min_ms']:.1f} ms in process (median "
+            f"{timed['wall_median_ms']:.1f}), Python CPU {timed['cpu_min_ms']:.1f} ms "
+            f"(median {timed['cpu_median_ms']:.1f}); {len(queries)} queries, "
+            f"{sum(q['ms'] for q in queries):.2f} ms"
+        )
         for q in queries:
             print(f"  {q['ms']:7.2f} ms  {q['sql'][:160]}")
         explained = []
         for q in sorted(queries, key=lambda q: -q["ms"])[:EXPLAIN_QUERIES]:
             with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"], q["params"])
                 plan = [r[0] for r in cursor.fetchall()]
             explained.append({"sql": q["sql"], "plan": plan})
             print(f"\n  EXPLAIN ANALYZE ({q['ms']:.2f} ms): {q['sql'][:300]}")
-            for line in plan[:EXPLAIN_LINES]:
+            for line in [*plan[:EXPLAIN_LINES], *plan[-2:]]:
                 print("    " + line)
         profiler = cProfile.Profile()
         started = time.perf_counter()
@@ -474,9 +518,9 @@ def worker_diagnose(paths: list[str], token: str, profile_requests: int) -> dict
         print(f"\n  cProfile of {profile_requests} requests ({mean_ms:.1f} ms each):")
         print("\n".join("    " + line for line in stream.getvalue().splitlines()[:45]))
         report[path] = {
-            "server_ms": server_ms,
+            **timed,
             "profiled_mean_ms": mean_ms,
-            "queries": queries,
+            "queries": [{"ms": q["ms"], "sql": q["sql"]} for q in queries],
             "explained": explained,
         }
     return report
@@ -551,6 +595,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--diagnose", action="store_true", help="profile every list endpoint"
     )
+    parser.add_argument(
+        "--diagnose-only",
+        action="store_true",
+        help="world + seed + the in-process profile of every list endpoint, no wrk",
+    )
     parser.add_argument("--profile-requests", type=int, default=30)
     parser.add_argument(
         "--worker", choices=["seed", "diagnose"], help=argparse.SUPPRESS
@@ -572,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     base_url = os.environ.get("DATABASE_URL")
     if not base_url:
         raise SystemExit("set DATABASE_URL (the bench database is named after it)")
-    wrk = wrk_ensure() if not args.seed_only else None
+    wrk = wrk_ensure() if not (args.seed_only or args.diagnose_only) else None
     from score_world import manage, world_ensure
 
     accounts, interactions = args.size
@@ -610,6 +659,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.seed_only:
             return 0
         token = seed["token"]
+        if args.diagnose_only:
+            run_worker(
+                "diagnose",
+                env,
+                "--paths",
+                json.dumps([path for _n, path, targets in endpoints(seed) if targets]),
+                "--token",
+                token,
+                "--profile-requests",
+                str(args.profile_requests),
+            )
+            return 0
         port = args.port or free_port()
         server = gunicorn_start(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"

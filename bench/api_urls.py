@@ -9,6 +9,7 @@ same run, through the same middleware.
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from config.urls import handler500  # noqa: F401  (JSON 500s under /api/)
 from config.urls import urlpatterns as app_urlpatterns
 from vetting.models import Program
 

@@ -7,8 +7,9 @@
 Issue 5 item 7 asks for >= 2,000 posts/s per core for the full rule set and a scan of
 1M stored posts in bounded memory. In one process (one core) and one run this:
 
-1. builds the product knowledge from the bundled SPL labels and warms the drug
-   dictionary (its one-off import is timed separately);
+1. builds the product knowledge from the bundled SPL labels, warms the drug
+   dictionary and loads the adverse-event text model (both one-off loads are
+   timed separately);
 2. (a) baseline: one compiled regex (product aliases + a few claim words) over every
    text, the cheapest pass that still reads each post;
 3. (b) the full rule set (``compliance.rules.rules_run``) over the same texts, posts
@@ -151,12 +152,17 @@ def main() -> int:
 
     django.setup()
     from compliance.knowledge import knowledge_from_spl_files
+    from compliance.ml.ae_model import ae_model_load
     from compliance.rules import PaymentInfo, PostInput, rules_run
     from compliance.rules.drugs import drug_lookup_warm
 
     started = time.perf_counter()
     drug_lookup_warm()
     warm = time.perf_counter() - started
+    started = time.perf_counter()
+    ae_model = ae_model_load()
+    ae_model.weight(())  # builds its lookup table
+    model_warm = time.perf_counter() - started
     folder = ROOT / "fixtures" / "reference" / "spl-labels"
     knowledge = knowledge_from_spl_files(sorted(folder.glob("*.xml")))
     aliases = sorted(
@@ -199,6 +205,10 @@ def main() -> int:
         f"posts: {n:,} ({'demo world ' + str(args.world) if args.world else 'generated'})"
     )
     print(f"drug dictionary import (once per process): {warm:.2f} s")
+    print(
+        f"adverse-event text model load (once per process): {model_warm:.2f} s "
+        f"(version {ae_model.version}, {len(ae_model.indices):,} buckets)"
+    )
     print(
         f"(a) baseline regex pass: {n / baseline:,.0f} posts/s ({base_hits:,} matched)"
     )

@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         print(RESULT + json.dumps(result))
         return 0
 
-    from score_world import world_ensure
+    from score_world import manage, world_ensure
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     for size in sizes:  # also ACCOUNTSxINTERACTIONS, e.g. 2000x20000 (a smoke test)
@@ -447,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
             f"[{size}] world {state}: {world['url'].rsplit('/', 1)[-1]} "
             f"(generation took {world['seconds']:.0f} s)"
         )
+        if not world["generated"]:
+            manage(world["url"], "migrate", "--verbosity", "0")  # the app moved on
         row = {
             "size": size,
             "accounts": accounts,

@@ -1,17 +1,36 @@
 """Shared pieces of the REST API (no models, no app imports): keyset cursor
-pagination and the permission that keeps read-only tokens to safe methods."""
+pagination (and the pre-built statements of its busiest pages), the permission that
+keeps read-only tokens to safe methods, and the JSON answers of a path under /api/
+that no route matches or that fails."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import BooleanField, Expression, F, Q, QuerySet, Value
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    JSONField,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -34,6 +53,25 @@ class ReadOnlyTokenForbidsWrites(BasePermission):
         return not getattr(request.auth, "read_only", False)
 
 
+API_PREFIX = "/api/"
+
+
+@csrf_exempt  # a POST with a token (no CSRF cookie) must get this 404, not a 403
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """The last route under ``api/``: a path no API route matches (``/api/v1/
+    findings/abc/decide/`` where the id must be a number, an unknown endpoint) is a
+    JSON 404 like DRF's, whatever ``DEBUG`` says, not Django's HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """``handler500``: a JSON 500 under /api/ (``{"detail": "Server error."}``),
+    Django's page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request, *args, **kwargs)
+
+
 class RowCompare(Expression):
     """``(a, b, c) > (x, y, z)``: a row-value comparison, which PostgreSQL can use
     as an index condition on an index over the same columns (or a prefix of them),
@@ -42,13 +80,23 @@ class RowCompare(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, columns: list[str], values: list[Any], op: str):
+    def __init__(
+        self,
+        columns: list[str],
+        values: list[Any],
+        op: str,
+        output_fields: list[Any] | None = None,
+    ):
         super().__init__(output_field=BooleanField())
         if op not in ("<", ">"):
             raise ValueError(op)
         self.op = op
         self.width = len(columns)
-        self.exprs = [F(c) for c in columns] + [Value(v) for v in values]
+        # typed as their columns (a bigint id is bound as one, not as an int4)
+        fields = output_fields or [None] * len(values)
+        self.exprs = [F(c) for c in columns] + [
+            Value(v, output_field=f) for v, f in zip(values, fields, strict=True)
+        ]
 
     def get_source_expressions(self):
         return self.exprs
@@ -65,6 +113,206 @@ class RowCompare(Expression):
         lhs = ", ".join(parts[: self.width])
         rhs = ", ".join(parts[self.width :])
         return f"(({lhs}) {self.op} ({rhs}))", params
+
+
+# --- pre-built statements ---------------------------------------------------------------
+
+# values that stand for the real ones while a statement is compiled: no id, user
+# or timestamp the API binds is below -2**62 or in 1901, and no text holds a NUL
+# (PostgreSQL refuses it)
+_INT_SENTINEL = -(2**62)
+_DATETIME_SENTINEL = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+_STATEMENTS_MAX = 512
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One compiled ``.values()`` query: its SQL and parameters, which of them
+    are the values bound per call (position -> name), the row's keys and the
+    fields' converters by column."""
+
+    alias: str
+    sql: str
+    params: tuple
+    slots: tuple[tuple[int, str, type], ...]  # position, name, type bound as
+    names: tuple[str, ...]
+    converters: tuple
+
+
+_statements: dict[tuple, _Statement | None] = {}
+
+
+def _stands_for(param: Any, sentinel: Any) -> bool:
+    """Whether a compiled parameter is ``sentinel`` (as itself, or wrapped in the
+    type the database backend binds it as: psycopg's ``Int4``, ``Int8``...)."""
+    if isinstance(sentinel, int):
+        return (
+            isinstance(param, int) and not isinstance(param, bool) and param == sentinel
+        )
+    if isinstance(sentinel, str):
+        return isinstance(param, str) and param == sentinel
+    return isinstance(param, dt.datetime) and param == sentinel
+
+
+def _sentinel(value: Any, i: int) -> Any:
+    """A stand-in for ``value`` (the i-th bound value), or None when its type is
+    not one that can stand in (then the ORM runs the query)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return _INT_SENTINEL - i
+    if isinstance(value, str):
+        return f"\x00stand-in {i}\x00"
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return _DATETIME_SENTINEL + dt.timedelta(microseconds=i)
+    return None
+
+
+def _compile(build: Callable[..., QuerySet], values: dict[str, Any]):
+    """``build`` called with stand-ins for ``values``, compiled; None when a
+    stand-in does not reach the parameters as itself."""
+    sentinels = {}
+    for i, (name, value) in enumerate(sorted(values.items())):
+        sentinel = _sentinel(value, i)
+        if sentinel is None:
+            return None
+        sentinels[name] = sentinel
+    try:
+        queryset = build(**sentinels)
+        query = queryset.query
+        compiler = query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+    except (EmptyResultSet, TypeError, ValueError):
+        # an empty IN, or a stand-in the ORM had to convert (a text for an id)
+        return None
+    slots = tuple(
+        (position, name, type(param))
+        for position, param in enumerate(params)
+        for name, sentinel in sentinels.items()
+        if _stands_for(param, sentinel)
+    )
+    if {name for _p, name, _t in slots} != set(sentinels):
+        return None
+    if query.selected:
+        names = tuple(query.selected)
+    else:
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    columns = [column for column, _s, _a in compiler.select[: compiler.col_count]]
+    if len(names) != len(columns):
+        return None
+    converters = tuple(
+        (position, (tuple(_faster(c) for c in convs), expression))
+        for position, (convs, expression) in compiler.get_converters(columns).items()
+    )
+    return _Statement(queryset.db, sql, tuple(params), slots, names, converters)
+
+
+def _faster(converter: Callable) -> Callable:
+    """``JSONField.from_db_value`` (with the standard decoder) reading with orjson,
+    which gives the same values (and hands what it refuses, an integer beyond 64
+    bits, back to the field); any other converter as it is."""
+    field = getattr(converter, "__self__", None)
+    if not (
+        isinstance(field, JSONField)
+        and field.decoder is None
+        and converter.__func__ is JSONField.from_db_value
+    ):
+        return converter
+
+    def from_db_value(value, expression, connection):
+        if isinstance(value, str):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return converter(value, expression, connection)
+
+    return from_db_value
+
+
+def statement_rows(
+    key: tuple, build: Callable[..., QuerySet], values: dict[str, Any]
+) -> list[dict] | None:
+    """The rows of ``build(**values)`` (a ``.values()`` queryset), as dicts, from
+    SQL compiled once per process for ``key``.
+
+    Building and compiling the queryset of a list page (its joins, the scope's
+    EXISTS, the keyset condition and order) costs Django more than PostgreSQL
+    takes to run it (bench/README.md, ``api.py``). The first call for ``key``
+    builds it with stand-ins for ``values`` (integers below -2**62, datetimes in
+    1901, texts with a NUL), compiles it and keeps the SQL with the positions the stand-ins took
+    among its parameters; every call binds ``values`` there and runs that SQL,
+    converting the rows as ``.values()`` does. ``key`` must name everything else
+    that shapes the query (filters, the cursor's presence and direction, the
+    limit). None when the query cannot be kept so (a value of another type, a
+    stand-in the ORM did not pass through as itself, an empty ``IN``): run the
+    queryset."""
+    full_key = (*key, tuple(sorted((n, type(v).__name__) for n, v in values.items())))
+    if full_key not in _statements:
+        if len(_statements) >= _STATEMENTS_MAX:
+            _statements.clear()
+        _statements[full_key] = _compile(build, values)
+    statement = _statements[full_key]
+    if statement is None:
+        return None
+    params = list(statement.params)
+    for position, name, kind in statement.slots:
+        value = values[name]
+        # an integer goes in the wrapper its stand-in was bound in (Int4, Int8)
+        params[position] = kind(value) if isinstance(value, int) else value
+    connection = connections[statement.alias]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    names = statement.names
+    out = []
+    for row in rows:
+        if statement.converters:
+            row = list(row)
+            for position, (convs, expression) in statement.converters:
+                value = row[position]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[position] = value
+        out.append(dict(zip(names, row, strict=True)))
+    return out
+
+
+@dataclass(frozen=True)
+class PrebuiltRows:
+    """What a list view hands the keyset paginator instead of a queryset, for a
+    page whose query differs between requests only in values: ``build(**params)``
+    makes the ``.values()`` queryset and ``filter(**equal)`` adds equality filters
+    (a filter of the query, a cursor partition). The paginator adds the keyset
+    condition, the order and the limit, and runs it through ``statement_rows``
+    (falling back to the queryset when the statement cannot be kept); every value
+    is bound per call. ``require`` names equality filters without which the rows
+    must not be read (say, the partition that limits them to the user's runs)."""
+
+    key: str
+    model: type
+    build: Callable[..., QuerySet]
+    params: tuple[tuple[str, Any], ...] = ()
+    equal: tuple[tuple[str, Any], ...] = ()
+    require: tuple[str, ...] = ()
+
+    def filter(self, **equal: Any) -> PrebuiltRows:
+        return dataclasses.replace(
+            self, equal=tuple(sorted({**dict(self.equal), **equal}.items()))
+        )
+
+    def queryset(self, **values: Any) -> QuerySet:
+        """The queryset, with ``values`` for the params and equality filters."""
+        missing = set(self.require) - {name for name, _v in self.equal}
+        if missing:
+            raise ValueError(f"{self.key}: filter on {sorted(missing)} first")
+        params = {name: values[name] for name, _v in self.params}
+        equal = {name: values[f"eq_{name}"] for name, _v in self.equal}
+        queryset = self.build(**params)
+        return queryset.filter(**equal) if equal else queryset
+
+    def values(self) -> dict[str, Any]:
+        return {**dict(self.params), **{f"eq_{n}": v for n, v in self.equal}}
 
 
 def _json_value(value: Any) -> Any:
@@ -85,6 +333,11 @@ class KeysetCursorPagination(BasePagination):
     part of the key. The response is ``{"next", "previous", "results"}``; an
     unreadable cursor is a 400.
 
+    Pre-built pages: a view may hand ``paginate_queryset`` a ``PrebuiltRows``
+    instead of a queryset (when the page's query differs between requests only in
+    values); the page then runs as a statement compiled once per shape
+    (``statement_rows``), with the same rows as the queryset would give.
+
     Partitions: PostgreSQL 15 cannot read an index in order across several values
     of its leading column (``program_id IN (1, 2, 3) ORDER BY program_id, rank``
     sorts every matching row). A view whose ordering starts with
@@ -94,7 +347,10 @@ class KeysetCursorPagination(BasePagination):
     ``LIMIT``, and a page spans the next partition only when it runs out."""
 
     cursor_query_param = "cursor"
-    cursor_query_description = "The pagination cursor value."
+    cursor_query_description = (
+        "The pagination cursor: take it from a page's `next` or `previous` link "
+        "(an unreadable one is a 400)."
+    )
     page_size_query_param = "page_size"
     page_size_query_description = "Number of results per page (at most 200)."
     max_page_size = 200
@@ -178,7 +434,9 @@ class KeysetCursorPagination(BasePagination):
         if len(directions) == 1:
             descending = directions.pop()
             op = ">" if forward != descending else "<"
-            return RowCompare([c for c, _d, _f in fields], values, op)
+            return RowCompare(
+                [c for c, _d, _f in fields], values, op, [f for _c, _d, f in fields]
+            )
         # mixed directions: (a > x) OR (a = x AND b < y) OR ...
         condition = Q()
         equal: dict[str, Any] = {}
@@ -192,10 +450,41 @@ class KeysetCursorPagination(BasePagination):
     def _order(fields, reverse: bool) -> list[str]:
         return [f"-{c}" if (desc != reverse) else c for c, desc, _f in fields]
 
-    def _rows(self, queryset, fields, values, reverse: bool, limit: int) -> list:
+    def _page(self, queryset, fields, values, reverse: bool, limit: int) -> QuerySet:
         if values is not None:
             queryset = queryset.filter(self._after(fields, values, not reverse))
-        return list(queryset.order_by(*self._order(fields, reverse))[:limit])
+        return queryset.order_by(*self._order(fields, reverse))[:limit]
+
+    def _rows(self, queryset, fields, values, reverse: bool, limit: int) -> list:
+        if isinstance(queryset, PrebuiltRows):
+            return self._prebuilt_rows(queryset, fields, values, reverse, limit)
+        return list(self._page(queryset, fields, values, reverse, limit))
+
+    def _prebuilt_rows(
+        self, source: PrebuiltRows, fields, values, reverse: bool, limit: int
+    ) -> list:
+        """The page of ``source`` through a statement kept per shape (which
+        fields, whether there is a cursor, its direction, the limit)."""
+        keys = [f"key_{column}" for column, _d, _f in fields]
+        bound = source.values()
+        if values is not None:
+            bound.update(zip(keys, values, strict=True))
+
+        def build(**given: Any) -> QuerySet:
+            cursor = [given[k] for k in keys] if values is not None else None
+            return self._page(source.queryset(**given), fields, cursor, reverse, limit)
+
+        shape = (
+            "keyset",
+            source.key,
+            tuple(name for name, _v in source.equal),
+            tuple(column for column, _d, _f in fields),
+            values is not None,
+            reverse,
+            limit,
+        )
+        rows = statement_rows(shape, build, bound)
+        return list(build(**bound)) if rows is None else rows
 
     def _rows_by_partition(
         self, queryset, fields, values, reverse: bool, limit: int, view
@@ -291,7 +580,8 @@ class KeysetCursorPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": self.cursor_query_description,
-                "schema": {"type": "string"},
+                # URL-safe base64 (of the JSON of the keys): anything else is a 400
+                "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_=-]*$"},
             },
             {
                 "name": self.page_size_query_param,

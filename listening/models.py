@@ -116,8 +116,13 @@ class Post(TimeStampedModel):
 
     platform = models.CharField(max_length=12, choices=PLATFORM_CHOICES)
     external_id = models.CharField(max_length=300)
+    # No single-column index: (author, -posted_at) below serves every lookup by
+    # author (and the PROTECT check on deleting an account).
     author = models.ForeignKey(
-        "influencers.SocialAccount", on_delete=models.PROTECT, related_name="posts"
+        "influencers.SocialAccount",
+        on_delete=models.PROTECT,
+        related_name="posts",
+        db_index=False,
     )
     text = models.TextField(blank=True)
     language = models.CharField(max_length=16, blank=True)
@@ -141,8 +146,16 @@ class Post(TimeStampedModel):
     first_seen_at = models.DateTimeField()  # day 0 for adverse-event clocks
     content_changed_at = models.DateTimeField(db_index=True)
     raw = models.JSONField(default=dict)
+    # Informational (which run last wrote the row; the compliance scan reads it):
+    # no database constraint, so a bulk load does not pay one foreign-key check per
+    # post for a row the ingest holds locked anyway. Django still applies SET_NULL.
     last_run = models.ForeignKey(
-        IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        IngestRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -178,6 +191,7 @@ class Interaction(TimeStampedModel):
         "influencers.SocialAccount",
         on_delete=models.CASCADE,
         related_name="interactions_received",
+        db_index=False,  # (target, kind) below serves it
     )
     post = models.ForeignKey(
         Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -205,15 +219,23 @@ class MetricSnapshot(models.Model):
     replay adds none.
     """
 
+    # Neither subject has a single-column index: (account, captured_at) and
+    # (post, captured_at) below serve every lookup.
     account = models.ForeignKey(
         "influencers.SocialAccount",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="snapshots",
+        db_index=False,
     )
     post = models.ForeignKey(
-        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots"
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
     )
     captured_at = models.DateTimeField()
     followers = models.PositiveIntegerField(null=True, blank=True)
@@ -224,8 +246,17 @@ class MetricSnapshot(models.Model):
     replies = models.PositiveIntegerField(null=True, blank=True)
     quotes = models.PositiveIntegerField(null=True, blank=True)
     views = models.PositiveBigIntegerField(null=True, blank=True)
+    # Provenance only (no reader filters by it): no index and no database
+    # constraint, which a bulk load would pay for on every snapshot. Django still
+    # applies SET_NULL when a run is deleted.
     run = models.ForeignKey(
-        IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        IngestRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -237,9 +268,19 @@ class MetricSnapshot(models.Model):
                 name="metric_snapshot_one_subject",
             )
         ]
+        # Partial: a row has one subject, so each index holds only its own rows
+        # (an equality on the column implies IS NOT NULL, so lookups still use it).
         indexes = [
-            models.Index(fields=["post", "captured_at"]),
-            models.Index(fields=["account", "captured_at"]),
+            models.Index(
+                fields=["post", "captured_at"],
+                condition=Q(post__isnull=False),
+                name="snapshot_post_time",
+            ),
+            models.Index(
+                fields=["account", "captured_at"],
+                condition=Q(account__isnull=False),
+                name="snapshot_account_time",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -631,7 +631,7 @@ def latest_scores_by_account(
         score.account_id: score
         for score in InfluencerScore.objects.filter(
             run=run, program=program, account_id__in=ids
-        ).defer("details")
+        ).defer("subscores", "subscore_texts")
     }
 
 

@@ -188,7 +188,7 @@ def score_frozen(
         run_id=score.run_id,
         as_of=score.as_of.isoformat(),
         contributions=dict(score.contributions or {}),
-        authenticity_flags=list((score.details or {}).get("flags") or []),
+        authenticity_flags=list(score.flags or []),
         findings=(flags or selectors.NO_FLAGS).as_dict(),
         frozen_at=timezone.now().isoformat(),
     )

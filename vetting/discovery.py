@@ -23,7 +23,9 @@ COMPARE_MIN = 2
 
 # Large columns a list row never shows (the explanation and NPPES payloads).
 LIST_DEFERRED = (
-    "details",
+    "subscores",
+    "subscore_texts",
+    "flags",
     "contributions",
     "account__bio",
     "account__link_evidence",

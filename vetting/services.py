@@ -3,7 +3,6 @@ scoring runs (DESIGN 5)."""
 
 from __future__ import annotations
 
-import pickle
 import shutil
 import time
 from collections.abc import Iterable
@@ -393,12 +392,21 @@ class PreparedRun:
 
 
 def scoring_run_prepare(*, run_id: int) -> PreparedRun:
-    """Claim a pending run, load its inputs from PostgreSQL and hash them. When the
-    hash equals the last succeeded run's, mark the run SKIPPED. Otherwise save the
-    inputs to the run's work directory and split the candidates into parts (one per
-    specialty, plus chunks of unlinked ones)."""
-    from vetting.inputs import scoring_inputs_load
+    """Claim a pending run and decide whether it has work to do. Steps:
+
+    1. fingerprint the tables the load reads (``inputs_fingerprint``: counts and row
+       versions, seconds); equal to the last succeeded run's, the run is SKIPPED
+       without loading anything;
+    2. load the inputs from PostgreSQL and hash them; a hash equal to the last
+       succeeded run's also makes it SKIPPED;
+    3. split the candidates into parts (specialty groups, then one activity part),
+       build the engagement graph once and save inputs, graph and parts to the run's
+       work directory for the part tasks."""
+    from vetting.inputs import inputs_fingerprint, scoring_inputs_load
+    from vetting.scoring.graph import hashtag_table
+    from vetting.scoring.graph import prepare as graph_prepare
     from vetting.scoring.pipeline import candidates, parts
+    from vetting.scoring_files import work_write
 
     claimed = ScoringRun.objects.filter(pk=run_id, status="pending").update(
         status="running", started_at=timezone.now()
@@ -410,12 +418,26 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     params = program_params(program)
     area = program.therapeutic_area
     started = time.perf_counter()
-    loaded = scoring_inputs_load(
-        params=params, lexicon=list(area.lexicon), hashtags=list(area.hashtags)
+    previous = (
+        ScoringRun.objects.filter(program=program, status="succeeded")
+        .exclude(pk=run.pk)
+        .order_by("-finished_at")
+        .first()
     )
-    load_seconds = time.perf_counter() - started
-    run.input_hash = loaded.input_hash
+    sources = {
+        "params": params,
+        "lexicon": list(area.lexicon),
+        "hashtags": list(area.hashtags),
+    }
+    run.source_hash = inputs_fingerprint(**sources)
     run.window_start, run.window_end = params.window_start, params.window_end
+    run.timings = {"fingerprint": round(time.perf_counter() - started, 3)}
+    if previous and previous.source_hash == run.source_hash:
+        return _skipped(run, previous)
+    load_started = time.perf_counter()
+    loaded = scoring_inputs_load(**sources)
+    load_seconds = time.perf_counter() - load_started
+    run.input_hash = loaded.input_hash
     run.parameters = {
         "target_specialties": list(params.target_specialties),
         "platforms": list(params.platforms),
@@ -426,31 +448,26 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
         "inputs": loaded.counts,
     }
     run.edges = loaded.counts["edges"]
-    run.timings = {"load": round(load_seconds, 3)}
-    previous = (
-        ScoringRun.objects.filter(program=program, status="succeeded")
-        .exclude(pk=run.pk)
-        .order_by("-finished_at")
-        .first()
+    run.timings.update(
+        load=round(load_seconds, 3),
+        **{f"load_{step}": seconds for step, seconds in loaded.timings.items()},
     )
     if previous and previous.input_hash == loaded.input_hash:
-        run.status = ScoringRun.Status.SKIPPED
-        run.finished_at = timezone.now()
-        run.accounts_scored = previous.accounts_scored
-        run.save()
-        return PreparedRun(run, True, True, [])
+        return _skipped(run, previous)
+    step = time.perf_counter()
+    # the engagement graph and its hashtag table once, for every part
+    graph = graph_prepare(loaded.inputs)
+    hashtag_table(graph, loaded.inputs)
+    run.timings["graph"] = round(time.perf_counter() - step, 3)
+    step = time.perf_counter()
     chosen = candidates(loaded.inputs, params)
     split = parts(loaded.inputs, chosen, graph_parts=settings.SCORING_GRAPH_PARTS)
-    work = _work_dir(run.pk)
-    work.mkdir(parents=True, exist_ok=True)
-    tmp = work / "inputs.pkl.part"
-    with tmp.open("wb") as handle:
-        pickle.dump(
-            {"inputs": _frames_pack(loaded.inputs), "params": params, "parts": split},
-            handle,
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-    tmp.replace(work / "inputs.pkl")
+    run.timings["split"] = round(time.perf_counter() - step, 3)
+    step = time.perf_counter()
+    work_write(
+        _work_dir(run.pk), loaded.inputs, graph=graph, params=params, parts=split
+    )
+    run.timings["save"] = round(time.perf_counter() - step, 3)
     run.parts_total = len(split)
     run.parts_done = 0
     run.timings["prepare"] = round(time.perf_counter() - started, 3)
@@ -458,36 +475,17 @@ def scoring_run_prepare(*, run_id: int) -> PreparedRun:
     return PreparedRun(run, True, False, [(p.key, len(p.accounts)) for p in split])
 
 
-# String columns with few distinct values travel as categoricals (codes pickle as one
-# buffer; 10M Python string references do not) and come back as the contract's objects.
-_PACKED = {"accounts": ("platform", "specialty", "classification"), "edges": ("kind",)}
-
-
-def _frames_pack(inputs):
-    from dataclasses import replace
-
-    changes = {}
-    for name, columns in _PACKED.items():
-        frame = getattr(inputs, name).copy(deep=False)
-        for column in columns:
-            frame[column] = frame[column].astype("category")
-        changes[name] = frame
-    return replace(inputs, **changes)
-
-
-def _frames_unpack(inputs):
-    for name, columns in _PACKED.items():
-        frame = getattr(inputs, name)
-        for column in columns:
-            frame[column] = frame[column].astype(object)
-    return inputs
-
-
-def _load_work(run_id: int) -> dict:
-    with (_work_dir(run_id) / "inputs.pkl").open("rb") as handle:
-        data = pickle.load(handle)  # noqa: S301 - our own file, written by prepare
-    data["inputs"] = _frames_unpack(data["inputs"])
-    return data
+def _skipped(run: ScoringRun, previous: ScoringRun) -> PreparedRun:
+    """Mark ``run`` SKIPPED: ``previous`` (the last succeeded run) stays current."""
+    run.status = ScoringRun.Status.SKIPPED
+    run.finished_at = timezone.now()
+    run.accounts_scored = previous.accounts_scored
+    run.input_hash = run.input_hash or previous.input_hash
+    run.edges = run.edges or previous.edges
+    if not run.parameters:
+        run.parameters = previous.parameters
+    run.save()
+    return PreparedRun(run, True, True, [])
 
 
 def scoring_run_part(*, run_id: int, key: str) -> bool:
@@ -498,15 +496,18 @@ def scoring_run_part(*, run_id: int, key: str) -> bool:
     import os
 
     from vetting.scoring.pipeline import score_part
+    from vetting.scoring_files import StoredInputs, work_run
 
     work = _work_dir(run_id)
     target = work / f"part-{key.replace(':', '_')}.pkl"
     if target.exists():
         return False
-    data = _load_work(run_id)
+    data = work_run(work)
     part = next(p for p in data["parts"] if p.key == key)
     started = time.perf_counter()
-    scores = score_part(data["inputs"], data["params"], part.accounts, kind=part.kind)
+    scores = score_part(
+        StoredInputs(work), data["params"], part.accounts, kind=part.kind
+    )
     scores.attrs["seconds"] = time.perf_counter() - started
     tmp = target.with_suffix(f".{os.getpid()}.part")
     scores.to_pickle(tmp)
@@ -537,12 +538,13 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
         combine_parts,
         composite_scores,
     )
+    from vetting.scoring_files import StoredInputs, work_run
 
     run = ScoringRun.objects.select_related("program").get(pk=run_id)
     if run.status != ScoringRun.Status.RUNNING:
         return run
-    data = _load_work(run_id)
     work = _work_dir(run_id)
+    data = work_run(work)
     started = time.perf_counter()
     frames = []
     for path in sorted(work.glob("part-*.pkl")):
@@ -555,30 +557,41 @@ def scoring_run_finish(*, run_id: int) -> ScoringRun:
     chosen = next(p.accounts for p in data["parts"] if p.kind == ACTIVITY)
     scores = combine_parts(frames, chosen)
     if len(scores):
-        scores = composite_scores(scores, data["inputs"], data["params"])
+        scores = composite_scores(scores, StoredInputs(work), data["params"])
     combine = time.perf_counter() - started
-    written = _scores_write(run, scores, as_of=data["params"].window_end)
+    # the scores and the run's status in one transaction: a finish redelivered after
+    # a crash finds either both or neither
     with transaction.atomic():
+        written, subscore_columns = _scores_write(
+            run, scores, as_of=data["params"].window_end
+        )
+        write = time.perf_counter() - started - combine
         run = ScoringRun.objects.select_for_update().get(pk=run_id)
         run.accounts_scored = written
+        run.subscore_columns = subscore_columns
         run.status = ScoringRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.timings = {
             **run.timings,
             "parts_cpu": round(part_seconds, 3),
             "combine": round(combine, 3),
-            "write": round(time.perf_counter() - started - combine, 3),
-            "total": round((run.finished_at - run.started_at).total_seconds(), 3),
+            "write": round(write, 3),
         }
         run.save()
     shutil.rmtree(work, ignore_errors=True)
+    step = time.perf_counter()
     # fresh planner statistics for the pages (a run adds rows faster than
     # autovacuum's threshold notices; ANALYZE samples, so it stays cheap)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE vetting_influencerscore")
+    run.timings["analyze"] = round(time.perf_counter() - step, 3)
     from vetting.workflow import drift_check
 
+    step = time.perf_counter()
     drift_check(run=run)
+    run.timings["drift"] = round(time.perf_counter() - step, 3)
+    run.timings["total"] = round((timezone.now() - run.started_at).total_seconds(), 3)
+    ScoringRun.objects.filter(pk=run.pk).update(timings=run.timings)
     return run
 
 
@@ -589,125 +602,39 @@ def scoring_run_fail(*, run_id: int, error: str) -> None:
     shutil.rmtree(_work_dir(run_id), ignore_errors=True)
 
 
-_SCORE_COLUMNS = (
-    "run_id",
-    "program_id",
-    "account_id",
-    "clinician_id",
-    "specialty_code",
-    "as_of",
-    "scoring_version",
-    "followers",
-    *COMPONENTS,
-    "composite",
-    "rank",
-    "specialty_rank",
-    "gates_passed",
-    "gate_failures",
-    "authenticity_flagged",
-    "contributions",
-    "details",
-)
+SCORES_WRITE_CHUNK = 20_000
 
 
-def _scores_chunk_csv(run: ScoringRun, scores, *, as_of: datetime) -> str:
-    """CSV rows (for COPY) of some of the run's scores, built column-wise with
-    JSON from pandas' C encoder."""
-    import io
+def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> tuple[int, list[str]]:
+    """Insert the run's scores (whose rows never exist before) with one binary COPY
+    (``vetting.score_copy``), encoded in chunks of ``SCORES_WRITE_CHUNK`` rows to
+    bound memory. Returns the rows written and the names of the numeric sub-scores
+    (``ScoringRun.subscore_columns``)."""
+    from vetting import score_copy
 
-    import numpy as np
-    import pandas as pd
-
-    skip = {
-        "gate_failures",
-        "gates_passed",
-        "rank",
-        "specialty_rank",
-        "followers",
-        "specialty",
-        "clinician_id",
-        "composite",
-    }
-    detail_columns = [
-        c
-        for c in scores.columns
-        if c not in skip
-        and not c.startswith("contribution_")
-        and not c.startswith("value_")
-    ]
-
-    def json_lines(frame) -> list[str]:
-        text = frame.to_json(orient="records", lines=True, double_precision=6)
-        return text.splitlines() if text else ["{}"] * len(frame)
-
-    contributions = scores[[f"contribution_{c}" for c in COMPONENTS]].copy()
-    contributions.columns = list(COMPONENTS)
-    clinician = scores["clinician_id"].to_numpy()
-    specialty_rank = pd.array(scores["specialty_rank"], dtype="Int64")
-    out = pd.DataFrame(
-        {
-            "run_id": run.pk,
-            "program_id": run.program_id,
-            "account_id": scores.index.to_numpy(dtype=np.int64),
-            "clinician_id": pd.Series(clinician, dtype="Int64")
-            .where(clinician >= 0)
-            .array,
-            "specialty_code": scores["specialty"].to_numpy(),
-            "as_of": as_of.isoformat(),
-            "scoring_version": SCORING_VERSION,
-            "followers": scores["followers"].to_numpy(dtype=np.int64),
-            **{c: scores[f"value_{c}"].to_numpy(dtype=float) for c in COMPONENTS},
-            "composite": scores["composite"].to_numpy(dtype=float),
-            "rank": scores["rank"].to_numpy(dtype=np.int64),
-            "specialty_rank": specialty_rank,
-            "gates_passed": np.where(scores["gates_passed"].to_numpy(bool), "t", "f"),
-            "gate_failures": [
-                orjson_dumps(list(v)) for v in scores["gate_failures"].tolist()
-            ],
-            "authenticity_flagged": np.where(
-                scores["flagged"].fillna(False).to_numpy(bool)
-                if "flagged" in scores
-                else np.zeros(len(scores), bool),
-                "t",
-                "f",
-            ),
-            "contributions": json_lines(contributions),
-            "details": json_lines(scores[detail_columns]),
-        }
-    )
-    buffer = io.StringIO()
-    out.to_csv(buffer, header=False, index=False, na_rep="")
-    return buffer.getvalue()
-
-
-SCORES_WRITE_CHUNK = 50_000
-
-
-def _scores_write(run: ScoringRun, scores, *, as_of: datetime) -> int:
-    """Insert the run's scores (whose rows never exist before) with one CSV COPY,
-    sent in chunks of ``SCORES_WRITE_CHUNK`` rows to bound memory."""
     if scores is None or len(scores) == 0:
-        return 0
-    columns = ", ".join(_SCORE_COLUMNS)
+        return 0, []
+    numbers, words = score_copy.subscore_columns(scores)
+    columns = ", ".join(score_copy.COLUMNS)
     with connection.cursor() as cursor:
         raw = cursor.connection
         with (
             raw.cursor() as cur,
             cur.copy(
-                f"COPY vetting_influencerscore ({columns}) FROM STDIN "
-                "WITH (FORMAT csv, FORCE_NOT_NULL (specialty_code))"
+                f"COPY vetting_influencerscore ({columns}) FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):
-            for start in range(0, len(scores), SCORES_WRITE_CHUNK):
-                chunk = scores.iloc[start : start + SCORES_WRITE_CHUNK]
-                copy.write(_scores_chunk_csv(run, chunk, as_of=as_of))
-    return len(scores)
-
-
-def orjson_dumps(value) -> str:
-    import orjson
-
-    return orjson.dumps(value).decode()
+            for block in score_copy.score_copy_chunks(
+                scores,
+                chunk=SCORES_WRITE_CHUNK,
+                run_id=run.pk,
+                program_id=run.program_id,
+                as_of=as_of,
+                numbers=numbers,
+                words=words,
+            ):
+                copy.write(block)
+    return len(scores), numbers
 
 
 def scoring_run_inline(*, run_id: int) -> ScoringRun:

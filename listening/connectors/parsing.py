@@ -181,6 +181,8 @@ def opt_time(obj: Mapping[str, Any], key: str, where: str) -> datetime | None:
 
 def unique(values: list[str]) -> list[str]:
     """``values`` without empty strings and repeats, in first-seen order."""
+    if len(values) < 2:  # the common case (most posts have no or one tag or link)
+        return [v for v in values if v]
     return list(dict.fromkeys(v for v in values if v))
 
 

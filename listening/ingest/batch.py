@@ -181,9 +181,10 @@ def post_metrics_sha256(record: PostRecord) -> str:
 class PostRow(NamedTuple):
     """One staged post: its escaped ids, its COPY fields from ``text`` to
     ``metrics_sha256`` (shared by the stage layout and the table's own), and its
-    counters (for a snapshot)."""
+    counters (for a snapshot). Only strings and a float, so that a batch crosses
+    the pipe from a parser process cheaply (a pickled datetime costs ten times more)."""
 
-    observed: datetime
+    observed: float  # POSIX time of the observation (the newer one wins)
     observed_text: str
     external_id: str
     author: str
@@ -220,7 +221,10 @@ class Batch:
     # posts, observed): the growth history, kept apart from the merged account
     observations: set[tuple] = field(default_factory=set)
     account_rows: list[str] | None = None  # set by close()
+    observation_rows: list[str] | None = None  # set by close()
+    post_key_rows: list[str] | None = None  # set by close()
     _observed: datetime | None = None
+    _observed_ts: float = 0.0
     _observed_text: str = ""
 
     @property
@@ -236,19 +240,22 @@ class Batch:
         observed = (observed_at or datetime.now(UTC)).astimezone(UTC)
         if observed != self._observed:
             self._observed, self._observed_text = observed, observed.isoformat()
+            self._observed_ts = observed.timestamp()
         self.pages += 1
         self.received += len(page.posts) + len(page.quarantined)
         self.quarantine.extend(page.quarantined)
-        for account in page.accounts:
-            self.add_account(account)
         latest = datetime.now(UTC) + timedelta(days=1)
+        for account in page.accounts:
+            self.add_account(account, latest)
         for post in page.posts:
             self.add_post(post, latest)
         for interaction in page.interactions:
-            self.add_interaction(interaction)
+            self.add_interaction(interaction, latest)
 
     # --- accounts ------------------------------------------------------------------
-    def add_account(self, record: AccountRecord) -> None:
+    def add_account(
+        self, record: AccountRecord, latest: datetime | None = None
+    ) -> None:
         key = (record.platform, record.external_id)
         values = (
             record.handle,
@@ -265,7 +272,7 @@ class Batch:
         fingerprint = hash(values)
         if seen is not None and seen.get(key) == fingerprint:
             return  # staged with these values by an earlier batch of this run
-        problem = validate_account(record)
+        problem = validate_account(record, latest=latest)
         if problem is None:
             try:
                 orjson.dumps(values[:4])
@@ -312,9 +319,14 @@ class Batch:
             old[8] = False
 
     def close(self) -> Batch:
-        """Build the account rows now (in the producer thread) and return self."""
+        """Build the account and observation rows now (in the producer) and return
+        self. Idempotent. The merged accounts, references and observations are
+        dropped: only COPY text (cheap to pickle) goes to the writer."""
         if self.account_rows is None:
             self.account_rows = self.account_lines()
+            self.observation_rows = self.observation_lines()
+            self.post_key_rows = ["".join(self.post_key_lines())]
+            self.accounts, self.referenced, self.observations = {}, set(), set()
         self.seen_accounts = None  # the run's cache stays with the producer
         return self
 
@@ -354,6 +366,8 @@ class Batch:
 
     def observation_lines(self) -> list[str]:
         """COPY lines of every counters observation (for the growth history)."""
+        if self.observation_rows is not None:
+            return self.observation_rows
         return [
             _copy_fields((platform, external_id))
             + f"\t{_num(f)}\t{_num(g)}\t{_num(p)}\t{observed.isoformat()}\n"
@@ -388,7 +402,7 @@ class Batch:
             self.quarantine.append(problem)
             return
         key = (record.platform, record.external_id)
-        observed = self._observed
+        observed = self._observed_ts
         earlier = self.posts.get(key)
         if earlier is not None and earlier.observed > observed:
             return  # keep the newer observation already staged
@@ -441,6 +455,8 @@ class Batch:
 
     def post_key_lines(self) -> list[str]:
         """COPY lines of the posts' keys and hashes (``pp_stage_postkey``)."""
+        if self.post_key_rows is not None:
+            return self.post_key_rows
         return [
             f"{platform}\t{row.external_id}\t{row.author}\t{row.content_sha256}\t"
             f"{row.metrics_sha256}\t{row.observed_text}\n"
@@ -458,8 +474,10 @@ class Batch:
         ]
 
     # --- interactions --------------------------------------------------------------
-    def add_interaction(self, record: InteractionRecord) -> None:
-        problem = validate_interaction(record)
+    def add_interaction(
+        self, record: InteractionRecord, latest: datetime | None = None
+    ) -> None:
+        problem = validate_interaction(record, latest=latest)
         if problem is not None:
             self.quarantine.append(problem)
             return

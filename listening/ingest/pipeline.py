@@ -232,12 +232,18 @@ class _Failure:
         self.exc = exc
 
 
-def prefetch(items: Iterable[Any], *, depth: int = 1) -> Iterator[Any]:
+def prefetch(
+    items: Iterable[Any],
+    *,
+    depth: int = 1,
+    interrupt: Callable[[], None] | None = None,
+) -> Iterator[Any]:
     """Iterate ``items`` in a background thread, at most ``depth`` items ahead.
 
     Exceptions raised by the producer are re-raised here. If the consumer stops
     early (an exception, or the generator is closed), the producer stops at its next
-    item. Memory stays bounded by ``depth + 2`` items.
+    item; ``interrupt`` is called first, to unblock a producer waiting on I/O. Memory
+    stays bounded by ``depth + 2`` items.
     """
     slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -275,4 +281,6 @@ def prefetch(items: Iterable[Any], *, depth: int = 1) -> Iterator[Any]:
             yield value
     finally:
         stop.set()
+        if interrupt is not None:
+            interrupt()
         thread.join(timeout=5)

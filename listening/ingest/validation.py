@@ -230,8 +230,17 @@ def _post_looks_valid(record: PostRecord, latest: datetime) -> bool:
     )
 
 
-def validate_account(record: AccountRecord) -> QuarantineItem | None:
-    """Return why ``record`` cannot be stored, or ``None`` when it is valid."""
+def validate_account(
+    record: AccountRecord, *, latest: datetime | None = None
+) -> QuarantineItem | None:
+    """Return why ``record`` cannot be stored, or ``None`` when it is valid.
+
+    ``latest`` is the latest acceptable timestamp (default: a day from now).
+    """
+    if latest is None:
+        latest = datetime.now(UTC) + timedelta(days=1)
+    if _account_looks_valid(record, latest):
+        return None  # the common case, checked in one pass
     try:
         _check_id(record.external_id, "external_id", c.ACCOUNT_ID_MAX)
         _check_platform(record.platform)
@@ -243,7 +252,12 @@ def validate_account(record: AccountRecord) -> QuarantineItem | None:
             _check_count(
                 getattr(record, name), name, nullable=True, maximum=c.INT32_MAX
             )
-        _check_time(record.account_created_at, "account_created_at", required=False)
+        _check_time(
+            record.account_created_at,
+            "account_created_at",
+            required=False,
+            latest=latest,
+        )
         if not isinstance(record.is_verified, bool):
             raise _Invalid(c.WRONG_TYPE, "is_verified is not a bool")
     except _Invalid as exc:
@@ -251,12 +265,62 @@ def validate_account(record: AccountRecord) -> QuarantineItem | None:
     return None
 
 
-def validate_interaction(record: InteractionRecord) -> QuarantineItem | None:
+def _account_looks_valid(record: AccountRecord, latest: datetime) -> bool:
+    """One fast pass over an account (see ``_post_looks_valid``)."""
+    external_id, handle, name = record.external_id, record.handle, record.display_name
+    bio, url, created = record.bio, record.url, record.account_created_at
+    followers, following, posts = (
+        record.followers_count,
+        record.following_count,
+        record.posts_count,
+    )
+    try:
+        joined = "".join((external_id, handle, name, bio, url))
+        platform_ok = record.platform in _PLATFORMS
+    except TypeError:
+        return False
+    return (
+        platform_ok
+        and "\x00" not in joined
+        and 0 < len(external_id) <= c.ACCOUNT_ID_MAX
+        and not external_id.isspace()
+        and len(handle) <= c.HANDLE_MAX
+        and len(name) <= c.DISPLAY_NAME_MAX
+        and len(bio) <= c.MAX_TEXT_CHARS
+        and len(url) <= c.URL_MAX
+        and (
+            followers is None
+            or (type(followers) is int and 0 <= followers <= c.INT32_MAX)
+        )
+        and (
+            following is None
+            or (type(following) is int and 0 <= following <= c.INT32_MAX)
+        )
+        and (posts is None or (type(posts) is int and 0 <= posts <= c.INT32_MAX))
+        and (
+            created is None
+            or (
+                type(created) is datetime
+                and created.utcoffset() is not None
+                and _MIN_TIME <= created <= latest
+            )
+        )
+        and type(record.is_verified) is bool
+    )
+
+
+def validate_interaction(
+    record: InteractionRecord, *, latest: datetime | None = None
+) -> QuarantineItem | None:
     """Return why ``record`` cannot be stored, or ``None`` when it is valid.
 
     An interaction needs an actor and either a target account or a post (whose
-    author becomes the target).
+    author becomes the target). ``latest``: as for ``validate_post``.
     """
+    if latest is None:
+        latest = datetime.now(UTC) + timedelta(days=1)
+    if _interaction_looks_valid(record, latest):
+        return None
     try:
         _check_platform(record.platform)
         if record.kind not in _KINDS:
@@ -271,10 +335,41 @@ def validate_interaction(record: InteractionRecord) -> QuarantineItem | None:
             raise _Invalid(
                 c.MISSING_ID, "neither target_external_id nor post_external_id is set"
             )
-        _check_time(record.occurred_at, "occurred_at", required=False)
+        _check_time(record.occurred_at, "occurred_at", required=False, latest=latest)
     except _Invalid as exc:
         return _item(record, _as_dict(record), exc)
     return None
+
+
+def _interaction_looks_valid(record: InteractionRecord, latest: datetime) -> bool:
+    """One fast pass over an interaction (see ``_post_looks_valid``)."""
+    actor, target = record.actor_external_id, record.target_external_id
+    post, occurred = record.post_external_id, record.occurred_at
+    try:
+        joined = "".join((actor, target, post))
+        known = record.platform in _PLATFORMS and record.kind in _KINDS
+    except TypeError:
+        return False
+    return (
+        known
+        and "\x00" not in joined
+        and 0 < len(actor) <= c.ACCOUNT_ID_MAX
+        and not actor.isspace()
+        and len(target) <= c.ACCOUNT_ID_MAX
+        and len(post) <= c.POST_ID_MAX
+        and (
+            (target != "" and not target.isspace())
+            or (post != "" and not post.isspace())
+        )
+        and (
+            occurred is None
+            or (
+                type(occurred) is datetime
+                and occurred.utcoffset() is not None
+                and _MIN_TIME <= occurred <= latest
+            )
+        )
+    )
 
 
 def _as_dict(record: Any) -> dict[str, Any]:

@@ -218,6 +218,8 @@ class ShortlistMembersAddOutputSerializer(serializers.Serializer):
 
 
 class ShortlistMemberUpdateInputSerializer(serializers.Serializer):
+    schema_extra = {"minProperties": 1}  # see ``validate`` (common.schema)
+
     rank = serializers.IntegerField(
         min_value=1,
         max_value=ID_MAX,

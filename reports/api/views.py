@@ -21,28 +21,25 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import KeysetCursorPagination
+from common.renderers import OrjsonRenderer
+from common.schema import NOT_FOUND, ErrorSerializer, ValidationErrorSerializer
 from reports import selectors, services
 from reports.api import serializers as s
 from reports.filters import ExportFilterSet, ShortlistFilterSet
 from reports.models import Export, Shortlist
 from reports.views_exports import download_response
-from vetting.api.serializers import ErrorSerializer
 from vetting.selectors import program_get_for_user
 
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found (or not yours).")
-FORBIDDEN = OpenApiResponse(
-    ErrorSerializer, description="Your role (or a read-only token) may not do this."
-)
-BAD_INPUT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.'
-)
 MEMBER_ID = OpenApiParameter(
-    "member_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Member id."
+    "member_id",
+    {"type": "integer", "minimum": 0},
+    OpenApiParameter.PATH,
+    description="Member id.",
 )
 TAGS = ["shortlists"]
 
@@ -79,34 +76,30 @@ def _writer(request: Request) -> None:
             "moment) next to `today` (its score in the program's latest run) and "
             "`composite_change`."
         ),
-        responses={200: s.ShortlistDetailSerializer, 404: NOT_FOUND},
+        responses=s.ShortlistDetailSerializer,
         tags=TAGS,
     ),
     create=extend_schema(
         summary="Create a shortlist (optionally with members)",
         request=s.ShortlistCreateInputSerializer,
-        responses={
-            201: s.ShortlistDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        # the program named in the body must be one of yours
+        responses={201: s.ShortlistDetailSerializer, 404: NOT_FOUND},
         tags=TAGS,
     ),
     partial_update=extend_schema(
         summary="Rename a shortlist or change its description",
         request=s.ShortlistUpdateInputSerializer,
-        responses={
-            200: s.ShortlistDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=s.ShortlistDetailSerializer,
         tags=TAGS,
     ),
     destroy=extend_schema(
         summary="Delete a shortlist (one that was exported is kept: 400)",
-        responses={204: None, 400: BAD_INPUT, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                ValidationErrorSerializer, description="It was exported: kept."
+            ),
+        },
         tags=TAGS,
     ),
 )
@@ -213,12 +206,7 @@ class ShortlistViewSet(viewsets.GenericViewSet):
             "a score of another program or of an older run is a 400."
         ),
         request=s.ShortlistMembersAddInputSerializer,
-        responses={
-            200: s.ShortlistMembersAddOutputSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=s.ShortlistMembersAddOutputSerializer,
         tags=TAGS,
     )
     @action(detail=True, methods=["post"], url_path="members")
@@ -255,12 +243,7 @@ class ShortlistViewSet(viewsets.GenericViewSet):
         ),
         parameters=[MEMBER_ID],
         request=s.ShortlistMemberUpdateInputSerializer,
-        responses={
-            200: s.ShortlistDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=s.ShortlistDetailSerializer,
         tags=TAGS,
     )
     @extend_schema(
@@ -269,7 +252,7 @@ class ShortlistViewSet(viewsets.GenericViewSet):
         summary="Remove a member (the ones below move up)",
         parameters=[MEMBER_ID],
         request=None,
-        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={204: None},
         tags=TAGS,
     )
     @action(
@@ -307,20 +290,24 @@ class ShortlistViewSet(viewsets.GenericViewSet):
 
 class PassthroughRenderer(BaseRenderer):
     """Lets a file download answer whatever the client accepts (the body is the
-    file, not rendered); errors are still JSON."""
+    file, not rendered); what it does render is an error, which is JSON and says so
+    (not ``*/*``)."""
 
     media_type = "*/*"
     format = "file"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data)
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = OrjsonRenderer.media_type
+        return OrjsonRenderer().render(data)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Your exports, newest first", tags=["exports"]),
     retrieve=extend_schema(
         summary="One export: its status and progress",
-        responses={200: s.ExportSerializer, 404: NOT_FOUND},
+        responses=s.ExportSerializer,
         tags=["exports"],
     ),
     create=extend_schema(
@@ -336,13 +323,8 @@ class PassthroughRenderer(BaseRenderer):
             "rank, note, frozen composite and its date)."
         ),
         request=s.ExportCreateInputSerializer,
-        responses={
-            201: s.ExportSerializer,
-            202: s.ExportSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        # a shortlist named in the body must be one of yours
+        responses={201: s.ExportSerializer, 202: s.ExportSerializer, 404: NOT_FOUND},
         tags=["exports"],
     ),
 )
@@ -410,7 +392,6 @@ class ExportViewSet(viewsets.GenericViewSet):
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ): OpenApiTypes.BINARY,
-            404: NOT_FOUND,
             409: OpenApiResponse(ErrorSerializer, description="Not done yet."),
         },
         tags=["exports"],
@@ -419,7 +400,7 @@ class ExportViewSet(viewsets.GenericViewSet):
         detail=True,
         methods=["get"],
         url_path="download",
-        renderer_classes=[JSONRenderer, PassthroughRenderer],
+        renderer_classes=[OrjsonRenderer, PassthroughRenderer],
     )
     def download(self, request: Request, pk: str):
         export = self.get_object()

@@ -68,11 +68,9 @@ def add_candidates(pw: ProgramWorld, n: int) -> None:
                 gate_failures=[] if rank % 2 == 1 else ["identity"],
                 authenticity_flagged=rank % 3 == 0,
                 contributions={"alignment": 0.1},
-                details={
-                    "flags": [{"signal": "pod", "value": 0.5, "evidence": "a pod"}]
-                    if rank % 3 == 0
-                    else []
-                },
+                flags=[{"signal": "pod", "value": 0.5, "evidence": "a pod"}]
+                if rank % 3 == 0
+                else [],
             )
         )
         InfluencerScore.objects.create(

@@ -84,9 +84,9 @@ def test_adverse_events_on_the_smm4h_test_split():
     output = run_eval("--corpus", "smm4h", "--split", "test", "--labels", "bundled")
     _, tp, fp, fn, precision, recall, f1, n = row(output, "ADVERSE_EVENT")
     assert int(n) > 200
-    # Measured 0.767 / 0.723 (the recall target 0.85 is not met here: the
-    # cues were tuned on the tune split and generalise less well); a regression guard.
-    assert float(precision) >= 0.5 and float(recall) >= 0.7, output
+    # The target on data not tuned on. Measured with rule version 4-m1
+    # (rules + the text model fitted on the tune split): 0.735 / 0.877.
+    assert float(precision) >= 0.5 and float(recall) >= 0.85, output
 
 
 @pytest.mark.skipif(

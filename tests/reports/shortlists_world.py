@@ -73,7 +73,7 @@ def score(run: ScoringRun, account: SocialAccount, *, rank: int, composite, **va
         rank=rank,
         specialty_rank=rank,
         contributions={c: round(0.1 * (fields[c] or 0.0), 4) for c in COMPONENTS},
-        details={"flags": []},
+        flags=[],
         **fields,
         **values,
     )

@@ -67,7 +67,7 @@ def _score(run, account, *, rank, composite, gates_passed=True, **values):
         rank=rank,
         gates_passed=gates_passed,
         contributions={c: round(0.1 * (fields[c] or 0.0), 4) for c in COMPONENTS},
-        details={"flags": []},
+        flags=[],
         **fields,
     )
 
@@ -145,9 +145,7 @@ def world(db):
     )
     InfluencerScore.objects.filter(pk=s["derm"].pk).update(
         authenticity_flagged=True,
-        details={
-            "flags": [{"signal": "pod", "evidence": "a pod of 9 <b>accounts</b>"}]
-        },
+        flags=[{"signal": "pod", "evidence": "a pod of 9 <b>accounts</b>"}],
     )
     return {"programs": (p_heart, p_skin, p_foreign), "scores": s, "old": old}
 

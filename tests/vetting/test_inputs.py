@@ -9,7 +9,7 @@ import pytest
 from influencers.models import SocialAccount
 from listening.models import Interaction, MetricSnapshot, Post
 from tests.influencers.factories import ClinicianFactory, SocialAccountFactory
-from vetting.inputs import scoring_inputs_load
+from vetting.inputs import inputs_fingerprint, scoring_inputs_load
 from vetting.scoring.frames import ScoringParams
 
 END = datetime(2025, 7, 1, tzinfo=UTC)
@@ -142,3 +142,27 @@ def test_sponsored_posts_are_found_and_their_disclosure_read(world):
     loaded = scoring_inputs_load(params=_params(), lexicon=[], hashtags=[])
     sponsored = loaded.inputs.sponsored.set_index("post_id")["disclosed"].to_dict()
     assert sponsored == {clear.pk: True, hidden.pk: False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fingerprint_follows_every_committed_write_and_the_parameters(world):
+    def fingerprint(params=None, lexicon=("afib",)):
+        return inputs_fingerprint(
+            params=params or _params(), lexicon=list(lexicon), hashtags=[]
+        )
+
+    first = fingerprint()
+    assert fingerprint() == first  # nothing written: the same
+    seen = {first}
+    # an update that leaves updated_at alone (QuerySet.update) still shows
+    SocialAccount.objects.filter(pk=world["peer"].pk).update(link_status="confirmed")
+    seen.add(fingerprint())
+    _post(world["fan"], 9, at=START - timedelta(days=400))  # outside the window too
+    seen.add(fingerprint())
+    Interaction.objects.filter(kind="follow").delete()
+    seen.add(fingerprint())
+    MetricSnapshot.objects.update(followers=2001)
+    seen.add(fingerprint())
+    assert len(seen) == 5
+    assert fingerprint(params=_params(follower_min=10)) not in seen
+    assert fingerprint(lexicon=("afib", "doac")) not in seen

@@ -5,8 +5,7 @@ shared with one). Findings, scores and ingest runs use the pages' FilterSets:
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from django import forms
 
 from compliance.models import AdverseEventCase, ScanRun
 from influencers.models import Clinician, SocialAccount
@@ -15,15 +14,65 @@ from vetting.filters import InfluencerScoreFilterSet
 from vetting.models import Alert, ScoringRun, VettingCase
 
 
+class CodeField(forms.CharField):
+    """A code that must be one of ``codes`` (a set: one lookup, where a
+    ``ModelChoiceField`` of the same codes queries them all)."""
+
+    default_error_messages = {
+        "invalid_choice": "Select a valid choice. That choice is not one of the "
+        "available choices."
+    }
+
+    def __init__(self, *, codes: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(**kwargs)
+        self.codes = codes
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and value not in self.codes:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+
+
+class CodeFilter(django_filters.CharFilter):
+    field_class = CodeField
+
+
 class ScoreApiFilterSet(InfluencerScoreFilterSet):
-    """The discovery page's filters without its ``sort``: the API's cursor needs
-    the fixed order (program, run, rank, id)."""
+    """The discovery page's filters without its ``sort`` (the API's cursor needs the
+    fixed order: program, run, rank, id). ``specialty`` is checked against the
+    codes scored in the runs listed (``specialty_codes``, cached per run by
+    ``vetting.discovery.scored_specialty_codes``) instead of the page's
+    ``Specialty`` choices: the page needs their names for its select, the API only
+    the codes, and validating against a queryset of some 700 codes cost more than
+    the page of scores itself."""
 
     sort = None
+    specialty = CodeFilter(
+        label="Specialty", field_name="specialty_code", help_text="A NUCC code."
+    )
 
-    @extend_schema_field(OpenApiTypes.STR)  # a NUCC taxonomy code
-    def filter_specialty(self, queryset, name, value):
-        return super().filter_specialty(queryset, name, value)
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        request=None,
+        prefix=None,
+        specialty_codes: list[str] | None = None,
+    ):
+        # django-filter's own __init__: the discovery FilterSet's would build the
+        # page's Specialty choices, which this one does not use
+        django_filters.FilterSet.__init__(
+            self, data, queryset, request=request, prefix=prefix
+        )
+        if "specialty" in self.filters:  # a FilterSet narrowed to the query's
+            if specialty_codes is None:
+                specialty_codes = self.queryset.order_by().values_list(
+                    "specialty_code", flat=True
+                )
+            self.filters["specialty"].extra["codes"] = frozenset(specialty_codes)
 
 
 class ClinicianFilterSet(django_filters.FilterSet):

@@ -1,5 +1,6 @@
 """Reads behind the REST API, each scoped to the programs the user is a member of
-(``vetting.selectors``): a row outside is absent, so a detail is a 404.
+(``vetting.selectors``' rule, applied by ``scope_for_user``): a row outside is
+absent, so a detail is a 404.
 
 List querysets load only the columns their serializer shows (``.only``) and join
 what it needs (``select_related``): one query per page, whatever the page size.
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet
-from django.db.models.fields.json import KeyTransform
 
 from compliance import selectors as compliance_selectors
 from compliance.models import AdverseEventCase, Finding, ScanRun
@@ -19,9 +19,43 @@ from influencers.models import Clinician, SocialAccount
 from listening import selectors as listening_selectors
 from listening.models import IngestRun, Post, Source
 from vetting.models import Alert, InfluencerScore, Program, ScoringRun, VettingCase
-from vetting.selectors import programs_for_user, scope_to_user_programs
+from vetting.selectors import programs_for_user
 
 POST_AUTHOR = "post__author"
+
+
+# --- scope ----------------------------------------------------------------------------
+
+
+def member_program_ids(user_id: int) -> QuerySet:
+    """The ids of the programs the user ``user_id`` is a member of, as a sub-query
+    on the membership table alone (``programs_for_user`` without its join to the
+    programs)."""
+    return Program.members.through.objects.filter(user_id=user_id).values("program_id")
+
+
+def scope_to_member(queryset: QuerySet, user_id: int, *, account_path: str) -> QuerySet:
+    """``queryset`` limited to rows whose account (reached by ``account_path``) is
+    scored in, or put forward by a case of, a program the user ``user_id`` is a
+    member of."""
+    programs = member_program_ids(user_id)
+    account = OuterRef(account_path)
+    scored = InfluencerScore.objects.filter(program_id__in=programs, account_id=account)
+    cased = VettingCase.objects.filter(program_id__in=programs, account_id=account)
+    return queryset.filter(Exists(scored) | Exists(cased))
+
+
+def scope_for_user(queryset: QuerySet, user: Any, *, account_path: str) -> QuerySet:
+    """``vetting.selectors.scope_to_user_programs``: rows whose account is scored
+    in, or put forward by a case of, one of the user's programs (a test holds the
+    two equal). The EXISTS probes read the user's programs from the membership
+    table instead of joining programs to members: a query cheaper to build, to
+    plan and to run (bench/README.md, ``api.py``)."""
+    if getattr(user, "is_superuser", False):
+        return queryset
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    return scope_to_member(queryset, user.pk, account_path=account_path)
 
 
 # --- programs and people --------------------------------------------------------------
@@ -33,7 +67,7 @@ def program_list_for_user(user: Any) -> QuerySet[Program]:
 
 def account_list_for_user(user: Any) -> QuerySet[SocialAccount]:
     """Accounts scored in, or put forward by a case of, the user's programs."""
-    return scope_to_user_programs(
+    return scope_for_user(
         SocialAccount.objects.defer("link_evidence", "content_sha256"),
         user,
         account_path="pk",
@@ -43,7 +77,7 @@ def account_list_for_user(user: Any) -> QuerySet[SocialAccount]:
 def clinician_list_for_user(user: Any) -> QuerySet[Clinician]:
     """Clinicians with an account scored in (or put forward by a case of) one of
     the user's programs."""
-    accounts = scope_to_user_programs(
+    accounts = scope_for_user(
         SocialAccount.objects.filter(clinician_id=OuterRef("pk")),
         user,
         account_path="pk",
@@ -63,7 +97,7 @@ def clinician_list_for_user(user: Any) -> QuerySet[Clinician]:
 
 def post_list_for_user(user: Any) -> QuerySet[Post]:
     """Posts by the accounts the user may see."""
-    return scope_to_user_programs(
+    return scope_for_user(
         Post.objects.select_related("author").only(
             *POST_FIELDS, "author__id", "author__handle"
         ),
@@ -136,7 +170,7 @@ def finding_list_for_user(user: Any, *, current_only: bool = True) -> QuerySet:
         .select_related("post__author", "product", "decided_by")
         .only(*FINDING_FIELDS)
     )
-    return scope_to_user_programs(findings, user, account_path=POST_AUTHOR)
+    return scope_for_user(findings, user, account_path=POST_AUTHOR)
 
 
 # the flat row of a findings list page: ``.values()`` (no model instances), which
@@ -171,7 +205,16 @@ FINDING_ROW_JOINED = {
 def finding_rows_for_user(user: Any) -> QuerySet:
     """The current findings the user may see as flat rows (a list page)."""
     findings = compliance_selectors.finding_list(current_only=True).select_related(None)
-    return scope_to_user_programs(findings, user, account_path=POST_AUTHOR).values(
+    return scope_for_user(findings, user, account_path=POST_AUTHOR).values(
+        *FINDING_ROW, **FINDING_ROW_JOINED
+    )
+
+
+def finding_rows_for_member(user: int) -> QuerySet:
+    """``finding_rows_for_user`` of a (signed-in, not super) user given by id: the
+    API's pre-built findings page (``common.api.PrebuiltRows``)."""
+    findings = compliance_selectors.finding_list(current_only=True).select_related(None)
+    return scope_to_member(findings, user, account_path=POST_AUTHOR).values(
         *FINDING_ROW, **FINDING_ROW_JOINED
     )
 
@@ -215,7 +258,7 @@ def ae_case_list_for_user(user: Any) -> QuerySet[AdverseEventCase]:
             "handled_by__username",
         )
     )
-    return scope_to_user_programs(cases, user, account_path=POST_AUTHOR)
+    return scope_for_user(cases, user, account_path=POST_AUTHOR)
 
 
 # --- scores ---------------------------------------------------------------------------
@@ -264,16 +307,29 @@ SCORE_FIELDS = (
 def latest_runs_for_user(user: Any) -> dict[int, int]:
     """program id -> id of its latest succeeded run, for the user's programs (one
     query; the same choice as ``vetting.discovery.latest_run_ids_for_user``)."""
-    rows = (
-        ScoringRun.objects.filter(
-            program__in=programs_for_user(user).values("pk"),
-            status=ScoringRun.Status.SUCCEEDED,
-        )
-        .order_by("program_id", "-finished_at", "-pk")
-        .distinct("program_id")
-        .values_list("program_id", "pk")
+    if getattr(user, "is_superuser", False):
+        runs = ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED)
+        return {row["program_id"]: row["pk"] for row in _latest(runs)}
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return {row["program_id"]: row["pk"] for row in latest_run_rows_for_member(user.pk)}
+
+
+def latest_run_rows_for_member(user: int) -> QuerySet:
+    """``latest_runs_for_user`` of a (signed-in, not super) user given by id, as
+    ``{"program_id", "pk"}`` rows (a statement the API keeps compiled)."""
+    runs = ScoringRun.objects.filter(
+        status=ScoringRun.Status.SUCCEEDED, program_id__in=member_program_ids(user)
     )
-    return dict(rows)
+    return _latest(runs)
+
+
+def _latest(runs: QuerySet) -> QuerySet:
+    return (
+        runs.order_by("program_id", "-finished_at", "-pk")
+        .distinct("program_id")
+        .values("program_id", "pk")
+    )
 
 
 def scoring_run_get_for_user(user: Any, pk: int) -> ScoringRun | None:
@@ -291,8 +347,7 @@ def score_list_any_run_for_user(user: Any) -> QuerySet[InfluencerScore]:
     return (
         InfluencerScore.objects.filter(program__in=programs_for_user(user).values("pk"))
         .select_related("program", "account", "clinician")
-        .only(*SCORE_FIELDS)
-        .annotate(flags=KeyTransform("flags", "details"))
+        .only(*SCORE_FIELDS, "flags")
     )
 
 
@@ -322,6 +377,7 @@ SCORE_ROW = (
     "gate_failures",
     "authenticity_flagged",
     "contributions",
+    "flags",
 )
 SCORE_ROW_JOINED = {
     "program_slug": F("program__slug"),
@@ -333,7 +389,6 @@ SCORE_ROW_JOINED = {
     "clinician_last_name": F("clinician__last_name"),
     "clinician_organization_name": F("clinician__organization_name"),
     "clinician_credential": F("clinician__credential"),
-    "flags": KeyTransform("flags", "details"),
 }
 
 
@@ -341,7 +396,7 @@ def score_rows(runs: dict[int, int]) -> QuerySet:
     """The ranked scores of ``runs`` (program id -> run id) as flat rows (a list
     page: ``.values()``, no model instances), with the program's slug, the
     account's handle, the clinician's NPI and name and the score's flags
-    (``details["flags"]``, picked out in SQL) joined in the same query. Filtering
+    (the ``flags`` column) joined in the same query. Filtering
     on both program and run lets PostgreSQL walk the ``(program, run, rank)``
     index in the API's order."""
     return (
@@ -350,6 +405,16 @@ def score_rows(runs: dict[int, int]) -> QuerySet:
         )
         .filter(rank__isnull=False)
         .values(*SCORE_ROW, **SCORE_ROW_JOINED)
+    )
+
+
+def score_rows_ranked() -> QuerySet:
+    """``score_rows`` before its runs are chosen: every ranked score as a flat row.
+    Not a scope: the caller limits it to the user's runs (the API's pre-built
+    scores page, ``common.api.PrebuiltRows``, filters it to one (program, run) of
+    the user's at a time and refuses to run without)."""
+    return InfluencerScore.objects.filter(rank__isnull=False).values(
+        *SCORE_ROW, **SCORE_ROW_JOINED
     )
 
 
@@ -428,7 +493,5 @@ def alert_list_for_user(user: Any) -> QuerySet[Alert]:
 
 def post_get_ids_for_user(user: Any, ids: list[int]) -> set[int]:
     """Which of ``ids`` are posts the user may see."""
-    posts = scope_to_user_programs(
-        Post.objects.filter(pk__in=ids), user, account_path="author"
-    )
+    posts = scope_for_user(Post.objects.filter(pk__in=ids), user, account_path="author")
     return set(posts.values_list("pk", flat=True))

@@ -13,7 +13,8 @@ import zoneinfo
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from compliance.models import AdverseEventCase, Finding, ScanRun
 from influencers.models import Clinician, SocialAccount
@@ -36,8 +37,25 @@ def _datetime_field() -> serializers.DateTimeField:
     )
 
 
+@functools.cache
+def _zone() -> zoneinfo.ZoneInfo | None:
+    """TIME_ZONE when DRF writes datetimes as ISO 8601 (its default), else None."""
+    if api_settings.DATETIME_FORMAT != ISO_8601:
+        return None
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
 def _datetime(value):
-    return _datetime_field().to_representation(value) if value is not None else None
+    """``DateTimeField().to_representation``: an aware datetime in TIME_ZONE, ISO
+    8601 with ``Z`` for UTC. Written out for the common case (aware, ISO format),
+    which is most of what a list row holds; anything else goes to the field."""
+    if value is None:
+        return None
+    zone = _zone()
+    if zone is None or value.tzinfo is None:
+        return _datetime_field().to_representation(value)
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _float(value):
@@ -671,7 +689,3 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_by",
             "acknowledged_at",
         ]
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

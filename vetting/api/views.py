@@ -6,7 +6,9 @@ Scoping: every list and detail is limited to the programs the user is a member o
 Ingest runs, scan runs and sources are not program data and are shown to every
 signed-in user, as on the runs page. Roles: starting a run needs analyst or admin,
 deciding a finding a reviewer role (``vetting.views.review.DECIDER_ROLES``); a
-member without the role gets 403. Bad input is a 400 with field errors.
+member without the role gets 403. Bad input is a 400 with field errors. The
+schema documents these error responses for every operation
+(``common.schema.AutoSchema``); views only add what it cannot infer.
 
 Lists use keyset cursor pagination (``common.api.KeysetCursorPagination``) on a
 fixed ``ordering`` per endpoint; filters are the FilterSets the pages use.
@@ -14,16 +16,19 @@ fixed ``ordering`` per endpoint; filters are the FilterSets the pages use.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from typing import Any
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -32,9 +37,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import KeysetCursorPagination
+from common.api import KeysetCursorPagination, PrebuiltRows, statement_rows
 from common.roles import user_has_role
+from common.schema import NOT_FOUND
 from compliance import services as compliance_services
+from compliance.models import Finding
 from compliance.tasks import posts_scan as posts_scan_task
 from listening import services as listening_services
 from listening.filters import IngestRunFilterSet
@@ -60,14 +67,6 @@ from vetting.tasks import scoring_run_execute as scoring_run_execute_task
 from vetting.views.programs import RUN_STARTER_ROLES
 from vetting.views.review import DECIDER_ROLES
 
-NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="Not found (or not yours).")
-FORBIDDEN = OpenApiResponse(
-    s.ErrorSerializer, description="Your role (or a read-only token) may not do this."
-)
-BAD_INPUT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description='Field errors: {"field": ["message", ...]}.'
-)
-
 
 def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     """A service's ``ValidationError`` as DRF field errors ("__all__" becomes
@@ -85,16 +84,43 @@ def _require_role(request: Request, roles: tuple[str, ...], what: str) -> None:
         raise exceptions.PermissionDenied(f"Your role may not {what}.")
 
 
+@functools.lru_cache(maxsize=256)  # the names are the client's choice: bounded
+def _narrowed(filterset_class: type, names: frozenset[str]) -> type:
+    """``filterset_class`` with only the filters ``names`` (made once per set)."""
+    narrowed = type(filterset_class.__name__, (filterset_class,), {})
+    narrowed.base_filters = {
+        name: f for name, f in filterset_class.base_filters.items() if name in names
+    }
+    return narrowed
+
+
 class FilterSetBackend(DjangoFilterBackend):
-    """``DjangoFilterBackend`` that leaves the queryset alone when the request has
-    none of the FilterSet's parameters (building and validating a FilterSet of
-    some thirty filters costs more than the page query it would not change)."""
+    """``DjangoFilterBackend`` that builds the FilterSet with only the filters the
+    request names: none, and the queryset is left alone; some, and only those are
+    copied, validated and applied. A filter that is not in the query filters
+    nothing, so the rows are the same; but a FilterSet deep-copies every filter it
+    declares, some thirty here, which cost more than the page query."""
+
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        request = getattr(view, "request", None)
+        # the schema (drf-spectacular's fake view) documents every filter
+        if (
+            filterset_class is None
+            or request is None
+            or getattr(view, "swagger_fake_view", False)
+        ):
+            return filterset_class
+        names = frozenset(
+            name
+            for name in filterset_class.base_filters
+            if name in request.query_params
+        )
+        return _narrowed(filterset_class, names)
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None or not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
+        if filterset_class is None or not filterset_class.base_filters:
             return queryset
         return super().filter_queryset(request, queryset, view)
 
@@ -106,6 +132,73 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = KeysetCursorPagination
     filter_backends = [FilterSetBackend]
     ordering: tuple[str, ...] = ("id",)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        rows = self.prebuilt_rows()
+        if rows is None:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def prebuilt_rows(self) -> PrebuiltRows | None:
+        """The list's rows as a statement the paginator keeps compiled
+        (``common.api.PrebuiltRows``), when this request's page differs from
+        another's only in values; None: the queryset (``get_queryset``)."""
+        return None
+
+    def filters_asked(self) -> bool:
+        """Whether the query names a filter of the list's FilterSet."""
+        filterset_class = getattr(self, "filterset_class", None)
+        return filterset_class is not None and any(
+            name in self.request.query_params for name in filterset_class.base_filters
+        )
+
+    def equality_filters(self, model: type) -> dict[str, Any] | None:
+        """The filters the query asks for, validated by the list's FilterSet (a
+        400 when they are not valid, as the filter backend would answer), as
+        ``{column: value}`` when every one is a plain equality on a text (an
+        exact lookup, no method: what a pre-built statement can bind); None when
+        one is not (the FilterSet then filters the queryset)."""
+        if not self.filters_asked():
+            return {}
+        backend = self.filter_backends[0]()
+        filterset = backend.get_filterset(
+            self.request, model._default_manager.none(), self
+        )
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        equal = {}
+        for name, value in filterset.form.cleaned_data.items():
+            if value in EMPTY_VALUES:
+                continue
+            found = filterset.filters[name]
+            if not _plain_equality(found, value):
+                return None
+            equal[found.field_name] = value
+        return equal
+
+    def member_id(self) -> int | None:
+        """The user's id when the scope is a membership (not a superuser)."""
+        user = self.request.user
+        if getattr(user, "is_superuser", False) or not user.is_authenticated:
+            return None
+        return user.pk
+
+
+def _plain_equality(found: django_filters.Filter, value: Any) -> bool:
+    """Whether ``found`` filters ``value`` as ``.filter(field_name=value)``."""
+    return (
+        isinstance(found, django_filters.CharFilter | django_filters.ChoiceFilter)
+        # not a subclass that filters its own way
+        and type(found).filter
+        in (django_filters.Filter.filter, django_filters.ChoiceFilter.filter)
+        and isinstance(value, str)
+        and found.method is None
+        and found.lookup_expr == "exact"
+        and not found.exclude
+        and not found.distinct
+        and value != getattr(found, "null_value", None)
+    )
 
 
 # --- programs and people --------------------------------------------------------------
@@ -183,7 +276,7 @@ class PostViewSet(ScopedViewSet):
     ),
     retrieve=extend_schema(
         summary="One finding with its post's text",
-        responses={200: s.FindingDetailSerializer, 404: NOT_FOUND},
+        responses=s.FindingDetailSerializer,
         tags=["findings"],
     ),
 )
@@ -199,6 +292,21 @@ class FindingViewSet(ScopedViewSet):
             ).only(*selectors.FINDING_FIELDS, "post__text", "details")
         return selectors.finding_rows_for_user(self.request.user)
 
+    def prebuilt_rows(self) -> PrebuiltRows | None:
+        user = self.member_id()
+        if user is None:
+            return None
+        equal = self.equality_filters(Finding)
+        if equal is None:
+            return None
+        rows = PrebuiltRows(
+            "findings",
+            Finding,
+            selectors.finding_rows_for_member,
+            params=(("user", user),),
+        )
+        return rows.filter(**equal)
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return s.FindingDetailSerializer
@@ -212,12 +320,7 @@ class FindingDecideApi(APIView):
         operation_id="finding_decide",
         summary="Decide a finding",
         request=s.FindingDecideInputSerializer,
-        responses={
-            200: s.FindingDetailSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=s.FindingDetailSerializer,
         tags=["findings"],
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -272,7 +375,7 @@ class ScoreFilterBackend(FilterSetBackend):
 
 RUN_PARAMETER = OpenApiParameter(
     "run",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 0},
     description=(
         "A scoring run of one of your programs. Default: the latest succeeded run "
         "of each of your programs."
@@ -314,17 +417,48 @@ class InfluencerScoreViewSet(ScopedViewSet):
         user = self.request.user
         if self.action == "retrieve":
             return selectors.score_list_any_run_for_user(user)
-        raw = self.request.query_params.get("run", "")
-        if raw:
-            if not raw.isdigit():
-                raise exceptions.ValidationError({"run": ["A run id is a number."]})
-            run = selectors.scoring_run_get_for_user(user, int(raw))
-            if run is None:
-                raise Http404("No such scoring run.")
-            self.runs = {run.program_id: run.pk}
-        else:
-            self.runs = selectors.latest_runs_for_user(user)
+        if self.runs is None:  # not yet read for this request
+            self.runs = self._runs()
         return selectors.score_rows(self.runs)
+
+    def _runs(self) -> dict[int, int]:
+        """program id -> run id: the ``run`` asked for, else the latest run of
+        each of the user's programs."""
+        user = self.request.user
+        raw = self.request.query_params.get("run", "")
+        if not raw:
+            member = self.member_id()
+            rows = None
+            if member is not None:
+                rows = statement_rows(
+                    ("latest-runs",),
+                    selectors.latest_run_rows_for_member,
+                    {"user": member},
+                )
+            if rows is None:
+                return selectors.latest_runs_for_user(user)
+            return {row["program_id"]: row["pk"] for row in rows}
+        if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true
+            raise exceptions.ValidationError({"run": ["A run id is a number."]})
+        run = selectors.scoring_run_get_for_user(user, int(raw))
+        if run is None:
+            raise Http404("No such scoring run.")
+        return {run.program_id: run.pk}
+
+    def prebuilt_rows(self) -> PrebuiltRows | None:
+        # the runs are the user's (latest, or the one asked for and checked): the
+        # paginator reads one (program, run) of them at a time, which is the scope
+        self.runs = self._runs()
+        equal = self.equality_filters(InfluencerScore)
+        if equal is None:
+            return None
+        rows = PrebuiltRows(
+            "scores",
+            InfluencerScore,
+            selectors.score_rows_ranked,
+            require=self.cursor_partition_fields,
+        )
+        return rows.filter(**equal)
 
 
 # --- runs and sources -----------------------------------------------------------------
@@ -357,11 +491,7 @@ class ScoringRunStartApi(APIView):
             "whose inputs are unchanged ends SKIPPED and keeps the previous scores."
         ),
         request=None,
-        responses={
-            202: s.ScoringRunStartOutputSerializer,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses={202: s.ScoringRunStartOutputSerializer},
         tags=["runs"],
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -416,12 +546,7 @@ class IngestRunStartApi(APIView):
             "source has at most one pending or running run: asking again is a 400."
         ),
         request=s.IngestRunStartInputSerializer,
-        responses={
-            202: s.IngestRunSerializer,
-            400: BAD_INPUT,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses={202: s.IngestRunSerializer},
         tags=["runs"],
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -483,7 +608,7 @@ class ScanStartApi(APIView):
             "creates the scan run; follow it in `/api/v1/scan-runs/`."
         ),
         request=s.ScanStartInputSerializer,
-        responses={202: s.ScanStartOutputSerializer, 400: BAD_INPUT, 403: FORBIDDEN},
+        responses={202: s.ScanStartOutputSerializer},
         tags=["runs"],
     )
     def post(self, request: Request) -> Response:
@@ -524,7 +649,7 @@ class ScanStartApi(APIView):
     ),
     retrieve=extend_schema(
         summary="One vetting case with its evidence snapshot",
-        responses={200: s.VettingCaseDetailSerializer, 404: NOT_FOUND},
+        responses=s.VettingCaseDetailSerializer,
         tags=["cases"],
     ),
 )
@@ -566,7 +691,7 @@ class AlertAcknowledgeApi(APIView):
         operation_id="alert_acknowledge",
         summary="Acknowledge an alert",
         request=None,
-        responses={200: s.AlertSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=s.AlertSerializer,
         tags=["alerts"],
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -26,7 +26,8 @@ Per-specialty calls (one Celery task per specialty) pass the ids of one specialt
 preparation (dense ids, summed pairs, specialty grouping) is done once per
 ``ScoringInputs`` object and reused (:func:`prepare`, a one-slot cache keyed by the
 identity of the inputs and its frames); pass ``graph=prepare(inputs)`` explicitly to
-control it.
+control it. A scoring run builds it once (with the hashtag table, :func:`hashtag_table`)
+and its parts read it back: inputs that carry a ``graph`` attribute use that one.
 """
 
 from __future__ import annotations
@@ -380,7 +381,12 @@ _LAST: list = [None, None, None]  # [weakref(inputs), frame ids, graph]
 
 def prepare(inputs: ScoringInputs) -> ScoringGraph:
     """The :class:`ScoringGraph` of ``inputs``, cached for the last inputs object seen
-    (the cache is invalidated when a frame of it is replaced)."""
+    (the cache is invalidated when a frame of it is replaced). Inputs with a ``graph``
+    attribute (a run's parts: the graph its prepare step built for the same frames)
+    return it as it is, without reading a frame."""
+    attached = getattr(inputs, "graph", None)
+    if attached is not None:
+        return attached
     frame_ids = (id(inputs.accounts), id(inputs.edges), id(inputs.posts))
     ref, ids, graph = _LAST
     if ref is not None and ref() is inputs and ids == frame_ids:
@@ -699,11 +705,13 @@ def undirected_pairs(src: np.ndarray, dst: np.ndarray, w: np.ndarray, m: int):
     return ukey // max(m, 1), ukey % max(m, 1), uw
 
 
-def _hashtag_table(g: ScoringGraph, posts: pd.DataFrame):
-    """``(author node, tag code)`` per (post, distinct tag), and the sorted tag names."""
+def hashtag_table(g: ScoringGraph, inputs: ScoringInputs):
+    """``(author node, tag code)`` per (post, distinct tag), and the sorted tag names
+    (cached on the graph: ``inputs.posts`` is read only the first time)."""
     cached = g._cache.get("hashtags")
     if cached is not None:
         return cached
+    posts = inputs.posts
     if len(posts) == 0 or "hashtags" not in posts:
         cached = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, object))
     else:
@@ -829,7 +837,7 @@ def community_scores(
             share = np.where(cint > 0, received / np.where(cint > 0, cint, 1.0), np.nan)
         comm_of_node = np.full(graph.n, -1, dtype=np.int64)
         comm_of_node[nodes] = member
-        tag_node, tag_code, names = _hashtag_table(graph, inputs.posts)
+        tag_node, tag_code, names = hashtag_table(graph, inputs)
         labels = community_labels(comm_of_node, n_comm, tag_node, tag_code, names)
         local = np.full(graph.n, -1, dtype=np.int64)
         local[nodes] = np.arange(m)

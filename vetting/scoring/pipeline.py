@@ -73,14 +73,17 @@ def parts(
     one activity part with every candidate. Deterministic."""
     specialty = inputs.accounts["specialty"].reindex(accounts).fillna("").to_numpy()
     codes = sorted(set(specialty) - {""})
-    spec_of = inputs.accounts["specialty"]
-    received = (
-        inputs.edges["target"].map(spec_of).value_counts()
-        if len(inputs.edges)
-        else pd.Series(dtype=float)
+    # engagements received per specialty: the targets' specialties as codes
+    spec_code, spec_names = pd.factorize(
+        inputs.accounts["specialty"].fillna("").to_numpy(dtype=object)
     )
+    received = np.zeros(len(spec_names))
+    if len(inputs.edges) and len(spec_names):
+        row = inputs.accounts.index.get_indexer(inputs.edges["target"].to_numpy())
+        received = np.bincount(spec_code[row[row >= 0]], minlength=len(spec_names))
+    count = dict(zip(spec_names.tolist(), received.tolist(), strict=True))
     loads = sorted(
-        ((float(received.get(code, 0)) + 1.0, code) for code in codes),
+        ((float(count.get(code, 0)) + 1.0, code) for code in codes),
         key=lambda item: (-item[0], item[1]),
     )
     groups: list[list[str]] = [[] for _ in range(max(1, min(graph_parts, len(codes))))]
@@ -89,8 +92,15 @@ def parts(
         i = int(np.argmin(weight))
         groups[i].append(code)
         weight[i] += load
+    # each candidate's group, by its specialty's code (np.isin of strings sorts them)
+    group_of = {code: i for i, group in enumerate(groups) for code in group}
+    candidate_code, candidate_names = pd.factorize(specialty)
+    name_group = np.array([group_of.get(n, -1) for n in candidate_names], np.int64)
+    candidate_group = (
+        name_group[candidate_code] if len(accounts) else np.empty(0, np.int64)
+    )
     out = [
-        Part(f"{GRAPH}:{i}", GRAPH, np.sort(accounts[np.isin(specialty, group)]))
+        Part(f"{GRAPH}:{i}", GRAPH, np.sort(accounts[candidate_group == i]))
         for i, group in enumerate(groups)
         if group
     ]

@@ -320,7 +320,7 @@ class CompareView(LoginRequiredMixin, View):
                     "name": _candidate_name(score),
                     "specialty": names.get(score.specialty_code, ""),
                     "latest": score.run_id in latest,
-                    "flags": (score.details or {}).get("flags") or [],
+                    "flags": score.flags or [],
                     "weights": weights,
                     "profile_url": (
                         profile_url(score.program.slug, score.account_id)

@@ -49,11 +49,12 @@ class ProfileView(LoginRequiredMixin, TemplateView):
         clinician = account.clinician
 
         values = {c: getattr(score, c) for c in COMPONENTS}
+        details = score.details  # the run's sub-score names: run is loaded
         components = explain(
             values=values,
             contributions=score.contributions,
             weights=run.parameters.get("weights", program.weights),
-            details=score.details,
+            details=details,
         )
         network = profile.profile_engagers(
             account.pk, window, confidence_min=confidence_min
@@ -61,7 +62,6 @@ class ProfileView(LoginRequiredMixin, TemplateView):
         posts, more_posts = profile.profile_posts(account.pk, window)
         followers = profile.profile_followers(account.pk)
         longevity = profile.profile_longevity(account.pk, window)
-        details = score.details or {}
         context.update(
             program=program,
             run=run,
@@ -82,7 +82,7 @@ class ProfileView(LoginRequiredMixin, TemplateView):
             ),
             window=window,
             components=components,
-            flags=details.get("flags") or [],
+            flags=score.flags or [],
             network=network,
             posts=posts,
             more_posts=more_posts,

@@ -119,6 +119,7 @@ class ScoreDetailView(LoginRequiredMixin, TemplateView):
         if run is None:
             raise Http404("The program has not been scored yet.")
         score = selectors.score_get(program, run, kwargs["account_id"])
+        score.run = run  # already loaded: ``details`` reads its sub-score names
         values = {c: getattr(score, c) for c in COMPONENTS}
         context.update(
             program=program,
@@ -130,7 +131,7 @@ class ScoreDetailView(LoginRequiredMixin, TemplateView):
                 weights=run.parameters.get("weights", program.weights),
                 details=score.details,
             ),
-            flags=score.details.get("flags") or [],
+            flags=score.flags or [],
         )
         return context
 

@@ -8,15 +8,10 @@
 
 Corpora (format in ``compliance/rules/README.md``):
 
-* ``smm4h``: ``smm4h-ade/smm4h2019_task2_tweet_level.csv`` in the shared data folder
-  (read there, never copied: its terms forbid redistribution). A tweet labelled ADR
-  is a first-person drug tweet, so patient, reporter, product and event are there:
-  expected ADVERSE_EVENT; the others expect nothing. Only ADVERSE_EVENT is scored.
-  Split key: ``smm4h:<tweet_id>``.
-* ``psytar``: ``psytar-ade/PsyTAR_sentence_labeling.csv`` (CC BY 4.0). A sentence
-  labelled ADR expects ADVERSE_EVENT; the review's drug (``drug_id`` lexapro.12 ->
-  Lexapro) is given as context product. Only ADVERSE_EVENT is scored. Split key:
-  ``psytar:<drug_id>``, so all sentences of one review land in the same split.
+* ``smm4h`` and ``psytar``: read from the shared data folder by
+  ``compliance.corpora`` (never copied: SMM4H's terms forbid redistribution); only
+  ADVERSE_EVENT is scored. Split keys ``smm4h:<tweet_id>`` and ``psytar:<drug_id>``
+  (all sentences of one review in the same split).
 * ``demo``: ``<world>/truth/compliance-corpus.jsonl`` of a demo world, with the
   authors' payments from ``<world>/payments/*.csv``. Split key: ``demo:<external_id>``.
 * a path to any JSONL file in the documented format.
@@ -28,7 +23,6 @@ Knowledge: the products and labels in the database, or the bundled SPL labels
 from __future__ import annotations
 
 import csv
-import html
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -37,6 +31,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from compliance.corpora import (
+    PSYTAR_FILE,
+    SMM4H_FILE,
+    default_data_dir,
+    psytar_examples,
+    smm4h_examples,
+)
 from compliance.knowledge import (
     knowledge_build,
     knowledge_from_spl_files,
@@ -47,54 +48,6 @@ from compliance.rules.evaluation import Example, evaluate, scores_table, split_o
 from compliance.rules.types import PaymentInfo
 
 BUILT_IN = ("smm4h", "psytar", "demo")
-AE_ONLY = frozenset({"ADVERSE_EVENT"})
-
-
-def default_data_dir() -> Path:
-    return Path(settings.BASE_DIR).parent / "shared" / "data"
-
-
-def smm4h_examples(data_dir: Path) -> Iterator[Example]:
-    path = data_dir / "smm4h-ade" / "smm4h2019_task2_tweet_level.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            tweet_id = (row.get("tweet_id") or "").strip()
-            if not tweet_id:
-                continue
-            yield Example(
-                id=f"smm4h:{tweet_id}",
-                text=html.unescape(row.get("text") or ""),
-                expected=AE_ONLY
-                if (row.get("label_adr") or "").strip() == "1"
-                else frozenset(),
-                labelled=AE_ONLY,
-            )
-
-
-def _psytar_drug(drug_id: str) -> str:
-    name = drug_id.split(".")[0]
-    return {"effexorxr": "Effexor XR"}.get(name.lower(), name.capitalize())
-
-
-def psytar_examples(data_dir: Path) -> Iterator[Example]:
-    path = data_dir / "psytar-ade" / "PsyTAR_sentence_labeling.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            drug_id = (row.get("drug_id") or "").strip()
-            text = (row.get("sentences") or "").strip()
-            if not drug_id or "." not in drug_id or not text:
-                continue
-            try:
-                adr = float(row.get("ADR") or 0) == 1.0
-            except ValueError:
-                adr = False
-            yield Example(
-                id=f"psytar:{drug_id}",
-                text=text,
-                expected=AE_ONLY if adr else frozenset(),
-                products=(_psytar_drug(drug_id),),
-                labelled=AE_ONLY,
-            )
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -266,11 +219,9 @@ class Command(BaseCommand):
 
     def _present(self, corpus: str, data_dir: Path, options: dict) -> bool:
         if corpus == "smm4h":
-            return (
-                data_dir / "smm4h-ade" / "smm4h2019_task2_tweet_level.csv"
-            ).is_file()
+            return (data_dir / SMM4H_FILE).is_file()
         if corpus == "psytar":
-            return (data_dir / "psytar-ade" / "PsyTAR_sentence_labeling.csv").is_file()
+            return (data_dir / PSYTAR_FILE).is_file()
         world = options["world"]
         return bool(world and (world / "truth" / "compliance-corpus.jsonl").is_file())
 
