@@ -240,13 +240,13 @@ def statement_rows(
     EXISTS, the keyset condition and order) costs Django more than PostgreSQL
     takes to run it (bench/README.md, ``api.py``). The first call for ``key``
     builds it with stand-ins for ``values`` (integers below -2**62, datetimes in
-    1901, texts with a NUL), compiles it and keeps the SQL with the positions the stand-ins took
-    among its parameters; every call binds ``values`` there and runs that SQL,
-    converting the rows as ``.values()`` does. ``key`` must name everything else
-    that shapes the query (filters, the cursor's presence and direction, the
-    limit). None when the query cannot be kept so (a value of another type, a
-    stand-in the ORM did not pass through as itself, an empty ``IN``): run the
-    queryset."""
+    1901, texts with a NUL), compiles it and keeps the SQL with the positions the
+    stand-ins took among its parameters; every call binds ``values`` there and
+    runs that SQL, converting the rows as ``.values()`` does. ``key`` must name
+    everything else that shapes the query (filters, the cursor's presence and
+    direction, the limit); the values' types are added to it. None when the query
+    cannot be kept so (a value of another type, a stand-in the ORM did not pass
+    through as itself, an empty ``IN``): run the queryset."""
     full_key = (*key, tuple(sorted((n, type(v).__name__) for n, v in values.items())))
     if full_key not in _statements:
         if len(_statements) >= _STATEMENTS_MAX:
