@@ -13,7 +13,9 @@ figures that matter are the ratios to the baseline measured alongside):
    recording: parse (orjson + the Bluesky connector) -> validate -> batch upsert;
 3. (c) identical replay: a second run over the same file (0 created, 0 updated);
 4. (a) baseline: dump the rows (b) wrote, TRUNCATE, and time a plain text-format COPY
-   of the same account, post and interaction rows into the same tables.
+   of the same account, post and interaction rows into the same tables (with their
+   indexes and deferred foreign-key checks; not the first metric snapshot of every
+   post, which only (b) writes).
 
 Prints posts/s, the ratios (b)/(a) and (c)/(a), the CPU seconds of this process, of
 the forked parsers and of the PostgreSQL backend, and the peak RSS of this process and
@@ -67,6 +69,11 @@ PHRASES = (
     "Patients ask about supplements for cholesterol: here is the evidence.",
     "Fair balance: discuss side effects with your clinician before switching.",
 )
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (the machine is shared: report them)."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def rss_mb() -> str:
@@ -306,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
 
         pipeline.default_connector_for = lambda platform: BlueskyConnector()
 
+    print(f"start: {load_average()}")
     workdir = Path(tempfile.mkdtemp(prefix="pp-bench-ingest-"))
     recording = args.recording or workdir / "recording.jsonl"
     if not args.recording:
@@ -402,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{a_seconds / c_seconds:.2f} |"
     )
     print(f"peak RSS: {rss_mb()}")
+    print(f"end: {load_average()}")
     truncate_and_checkpoint()
     for path in files.values():
         path.unlink()

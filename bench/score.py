@@ -9,10 +9,11 @@ database ``<name>_bench_score_<size>`` on the server of ``DATABASE_URL``, genera
 once and reused), then two fresh processes run, so that peak RSS is per size:
 
 (a) FAST, the run as the services do it, in one process: ``scoring_run_create`` +
-    ``scoring_run_prepare`` (binary COPY load, hash, candidates, parts, pickle),
-    every ``scoring_run_part`` (each one reads the pickled inputs back, as a Celery
-    task does), ``scoring_run_finish`` (composite + COPY of the InfluencerScore
-    rows). Then a second run with the inputs unchanged: the SKIPPED path.
+    ``scoring_run_prepare`` (fingerprint, load, hash, graph, candidates, parts, the
+    work files), every ``scoring_run_part`` (each reads what it uses back from the
+    work directory, as a Celery task does), ``scoring_run_finish`` (composite +
+    binary COPY of the InfluencerScore rows). Then a second run with the tables
+    unchanged: the SKIPPED path (the fingerprint matches, nothing is loaded).
 (b) REFERENCE, on the same data in a second process: ``scoring_inputs_load`` once
     (and ``inputs_hash`` timed alone), then in memory, over every part of the
     pipeline (``parts`` / ``score_part`` / ``combine_parts`` / ``composite_scores``,

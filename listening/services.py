@@ -8,7 +8,9 @@ stale heartbeat and queued again; it resumes from its cursor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -382,6 +384,23 @@ def _run_progress_save(
     )
 
 
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the objects that exist now out of the cyclic GC until the block ends.
+
+    A run allocates a batch's worth of rows at a time; every few batches that
+    triggers a full collection, which would rescan the whole process heap (Django,
+    the app, the worker) each time (measured: 0.6-1.4 s per 200,000 posts). Objects
+    that become garbage meanwhile are still freed by reference counting; cycles
+    among the frozen ones wait for ``gc.unfreeze``.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def ingest_run_execute(*, run_id: int, worker: str) -> IngestRun:
     """Claim and run one ingest run; return it as it ended.
 
@@ -412,14 +431,17 @@ def ingest_run_execute(*, run_id: int, worker: str) -> IngestRun:
         )
 
     try:
-        for batch, cursor in _run_batches(run, batches):
-            with transaction.atomic():
-                _run_lock(run_id=run_id, worker=worker)
-                now = timezone.now()
-                counts = batch_upsert(
-                    batch, now=now, run_id=run_id, source_id=run.source_id
-                )
-                _run_progress_save(run_id=run_id, cursor=cursor, counts=counts, now=now)
+        with _heap_frozen():
+            for batch, cursor in _run_batches(run, batches):
+                with transaction.atomic():
+                    _run_lock(run_id=run_id, worker=worker)
+                    now = timezone.now()
+                    counts = batch_upsert(
+                        batch, now=now, run_id=run_id, source_id=run.source_id
+                    )
+                    _run_progress_save(
+                        run_id=run_id, cursor=cursor, counts=counts, now=now
+                    )
     except ClaimLost:
         logger.warning("run %s was taken over; worker %s stops", run_id, worker)
     except TRANSIENT_ERRORS as exc:

@@ -1,12 +1,14 @@
 """Build a program's ``ScoringInputs`` from PostgreSQL (the read side of a scoring run).
 
-The large tables (accounts, interactions, posts, snapshots) come back as one row of
-``bytea`` values: ``string_agg`` of each column's binary form (``int8send`` ...), read
-straight into numpy arrays (``_aggregated_arrays``). One message per column instead of
-one per row: a COPY row costs the client about 1 us in psycopg, and 10M edges loaded
-in 12 s instead of 19 s (bench/README.md, ``score.py``). No model instances, no per-row
-Python. The small ones (findings, payments, sponsored posts) use a plain cursor. The
-frames follow the contract of ``vetting.scoring.frames``.
+The large tables come back as numpy arrays with no model instances and no per-row
+Python. Accounts, interactions and snapshots: one row of ``bytea`` values, the
+``string_agg`` of each column's binary form (``int8send`` ...), read straight into
+numpy (``_aggregated_arrays``): one message per column instead of one per row (a COPY
+row costs the client about 1 us in psycopg; 10M edges: 12 s against 19 s). Posts:
+binary COPY (``common.pgcopy``), whose query PostgreSQL runs in parallel workers (the
+lexicon match, three joins, the sponsorship prefilter). The small ones (findings,
+payments, the sponsored posts' texts) use a plain cursor. The frames follow the
+contract of ``vetting.scoring.frames``.
 
 ``inputs_fingerprint`` is the cheap check before all of it: the row count and the sum
 of the row versions' ``xmin`` of every table the load reads. Any insert, update or
@@ -43,8 +45,9 @@ _KIND_SQL = (
     + " END"
 )
 
-# A cheap SQL prefilter for posts that may carry a sponsorship signal; the Python
-# check (compliance.rules.disclosure.sponsorship_status) decides. LIKE ANY on the
+# A cheap SQL prefilter for posts that may carry a sponsorship signal (a column of
+# the posts query); the Python check (compliance.rules.disclosure.sponsorship_status)
+# decides. LIKE ANY on the
 # lower-cased text: 3.4x faster than the same alternation as a regex (250K posts:
 # 0.8 s against 2.7 s), same rows.
 _SPONSOR_TERMS = (
@@ -136,7 +139,7 @@ def scoring_inputs_load(
                 "accounts",
                 lambda: _accounts(cur, platforms, params.link_confidence_min),
             )
-            posts = timed(
+            posts, sponsor_hints = timed(
                 "posts", lambda: _posts(cur, platforms, ws, we, lexicon, hashtags)
             )
             edges = timed(
@@ -146,7 +149,7 @@ def scoring_inputs_load(
             snapshots = timed("snapshots", lambda: _snapshots(cur, platforms, we))
             findings = timed("findings", lambda: _findings(cur, platforms, ws, we))
             payments = timed("payments", lambda: _payments(cur))
-            sponsored = timed("sponsored", lambda: _sponsored(cur, platforms, ws, we))
+            sponsored = timed("sponsored", lambda: _sponsored(cur, sponsor_hints))
     inputs = ScoringInputs(
         accounts=accounts,
         edges=edges,
@@ -252,37 +255,31 @@ def _aggregated_arrays(
     params: dict | tuple,
     *,
     table: str,
-    extra: list[str] = (),
-) -> tuple[dict[str, np.ndarray], list]:
+) -> dict[str, np.ndarray]:
     """``SELECT <expressions> FROM from_sql`` as one native array per column (the rows
     in the scan's order, the same for every column). ``columns`` are ``(name, sql
     expression, pg type)``; every expression must be NOT NULL (``string_agg`` skips
-    NULLs: COALESCE them to sentinels). ``extra`` are more aggregate expressions of the
-    same rows, returned as they come. Timestamps come back as Unix microseconds
-    (``NAT`` for ``'-infinity'``), booleans as ``bool``."""
+    NULLs: COALESCE them to sentinels). Timestamps come back as Unix microseconds
+    (``NAT`` for ``'-infinity'``), booleans as ``bool``. Past ``AGGREGATE_MAX_ROWS``
+    (the table's estimate) a binary COPY reads the same rows."""
     cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
     (estimate,) = cur.fetchone()
     if estimate > AGGREGATE_MAX_ROWS:
-        if extra:
-            raise ValueError(f"{table}: too many rows to aggregate ({estimate:,.0f})")
         select = ", ".join(expr for _, expr, _ in columns)
         sql = f"SELECT {select} FROM {from_sql}"
         spec = [(name, pg_type) for name, _, pg_type in columns]
-        return copy_arrays(cur, sql, spec, params), []
+        return copy_arrays(cur, sql, spec, params)
     select = ", ".join(
-        [
-            f"string_agg({_SEND[pg_type][0]}({expr}), NULL)"
-            for _, expr, pg_type in columns
-        ]
-        + list(extra)
+        f"string_agg({_SEND[pg_type][0]}({expr}), NULL)" for _, expr, pg_type in columns
     )
     # a cursor with server-side binding: Django's client-side cursors send no
     # binary results
     with psycopg.Cursor(cur.connection) as binary:
         binary.execute(f"SELECT {select} FROM {from_sql}", params, binary=True)
-        row = binary.fetchone()
+        row = list(binary.fetchone())
     out: dict[str, np.ndarray] = {}
-    for (name, _, pg_type), value in zip(columns, row, strict=False):
+    for i, (name, _, pg_type) in enumerate(columns):
+        value, row[i] = row[i], None  # each buffer freed once converted
         dtype = _SEND[pg_type][1]
         values = np.frombuffer(value or b"", dtype=dtype).astype(
             dtype.replace(">", "=")
@@ -295,7 +292,7 @@ def _aggregated_arrays(
             )
             values = np.where(finite, values + _PG_EPOCH_US, NAT)
         out[name] = values
-    return out, list(row[len(columns) :])
+    return out
 
 
 def _in_order(arrays: dict[str, np.ndarray], *keys: str) -> dict[str, np.ndarray]:
@@ -346,7 +343,7 @@ def _accounts(cur, platforms: list[str], confidence_min: float) -> pd.DataFrame:
         ),
         ("link_confidence", "COALESCE(a.link_confidence, 'NaN'::float8)", "float8"),
     ]
-    a, _ = _aggregated_arrays(
+    a = _aggregated_arrays(
         cur,
         cols,
         from_sql,
@@ -425,7 +422,7 @@ def _edges(
             "timestamptz",
         ),
     ]
-    e, _ = _aggregated_arrays(
+    e = _aggregated_arrays(
         cur,
         cols,
         from_sql,
@@ -467,7 +464,7 @@ def _follows(cur, platforms: list[str]) -> pd.DataFrame:
             "timestamptz",
         ),
     ]
-    f, _ = _aggregated_arrays(
+    f = _aggregated_arrays(
         cur,
         cols,
         "listening_interaction i "
@@ -491,10 +488,12 @@ def _posts(
     we: datetime,
     lexicon: list[str],
     hashtags: list[str],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The posts of the window, by binary COPY: here the server's work (the lexicon,
-    the references resolved by three joins) dominates and a COPY query runs it in
-    parallel workers, which an aggregate over it does not (PostgreSQL 15)."""
+    the references resolved by three joins, the sponsorship prefilter) dominates and
+    a COPY query runs it in parallel workers, which an aggregate over it does not
+    (PostgreSQL 15). Returns the frame and the ids of the posts that pass the
+    sponsorship prefilter (``_sponsored`` reads their text)."""
     tags = sorted({t.lower().lstrip("#") for t in hashtags if t})
     window = """
         p.platform = ANY(%s) AND p.repost_of_external_id = ''
@@ -505,7 +504,8 @@ def _posts(
                COALESCE(par.id, -1)::int8, COALESCE(r.id, -1)::int8,
                COALESCE(q.id, -1)::int8,
                (p.text ~* %s OR lower(p.hashtags::text)::jsonb ?| %s::text[]),
-               p.likes::int8, p.reposts::int8, p.replies::int8, p.quotes::int8
+               p.likes::int8, p.reposts::int8, p.replies::int8, p.quotes::int8,
+               lower(p.text) LIKE ANY (%s::text[])
         FROM listening_post p
         LEFT JOIN listening_post par ON p.reply_to_external_id <> ''
              AND par.platform = p.platform AND par.external_id = p.reply_to_external_id
@@ -527,8 +527,14 @@ def _posts(
         ("reposts", "int8"),
         ("replies", "int8"),
         ("quotes", "int8"),
+        ("sponsor_hint", "bool"),
     ]
-    p = copy_arrays(cur, sql, cols, (_words_regex(lexicon), tags, platforms, ws, we))
+    p = copy_arrays(
+        cur,
+        sql,
+        cols,
+        (_words_regex(lexicon), tags, _SPONSOR_PATTERNS, platforms, ws, we),
+    )
     p = _in_order(p, "post_id")
     frame = pd.DataFrame(
         {
@@ -562,7 +568,7 @@ def _posts(
     column = np.empty(len(frame), dtype=object)
     column[:] = [tagged.get(pid) or [] for pid in frame.index.tolist()]
     frame["hashtags"] = column
-    return frame
+    return frame, p["post_id"][p["sponsor_hint"]]
 
 
 def _snapshots(cur, platforms: list[str], we: datetime) -> pd.DataFrame:
@@ -578,7 +584,7 @@ def _snapshots(cur, platforms: list[str], we: datetime) -> pd.DataFrame:
         ("followers", "m.followers::int8", "int8"),
         ("following", "COALESCE(m.following, -1)::int8", "int8"),
     ]
-    s, _ = _aggregated_arrays(
+    s = _aggregated_arrays(
         cur,
         cols,
         from_sql,
@@ -631,23 +637,21 @@ def _payments(cur) -> pd.DataFrame:
     ).astype({"clinician_id": "int64", "amount": "float64"})
 
 
-def _sponsored(cur, platforms: list[str], ws: datetime, we: datetime) -> pd.DataFrame:
-    cur.execute(
-        """
-        SELECT p.id, p.author_id, p.text
-        FROM listening_post p
-        WHERE p.platform = ANY(%s) AND p.repost_of_external_id = ''
-          AND p.posted_at >= %s AND p.posted_at < %s
-          AND lower(p.text) LIKE ANY (%s::text[])
-        ORDER BY p.id
-        """,
-        (platforms, ws, we, _SPONSOR_PATTERNS),
-    )
+def _sponsored(cur, post_ids: np.ndarray) -> pd.DataFrame:
+    """The posts of ``post_ids`` (those the posts query found with a sponsorship
+    term) that ``compliance.rules.disclosure.sponsorship_status`` calls sponsored,
+    with whether the disclosure is clear."""
     rows = []
-    for post_id, author, text in cur:
-        sponsored, disclosed = sponsorship_status(text)
-        if sponsored:
-            rows.append((post_id, author, disclosed))
+    if len(post_ids):
+        cur.execute(
+            "SELECT p.id, p.author_id, p.text FROM listening_post p "
+            "WHERE p.id = ANY(%s) ORDER BY p.id",
+            (post_ids.tolist(),),
+        )
+        for post_id, author, text in cur:
+            sponsored, disclosed = sponsorship_status(text)
+            if sponsored:
+                rows.append((post_id, author, disclosed))
     return pd.DataFrame(rows, columns=["post_id", "author", "disclosed"]).astype(
         {"post_id": "int64", "author": "int64", "disclosed": "bool"}
     )

@@ -95,6 +95,16 @@ def test_a_post_of_exactly_the_maximum_length_passes():
         ({"account_created_at": "2020"}, c.BAD_TIMESTAMP),
         ({"handle": "h" * 201}, c.TOO_LONG),
         ({"bio": "b" * (c.MAX_TEXT_CHARS + 1)}, c.OVERSIZED_TEXT),
+        ({"external_id": "   "}, c.MISSING_ID),
+        ({"is_verified": 1}, c.WRONG_TYPE),
+        ({"followers_count": -5}, c.BAD_VALUE),
+        ({"following_count": True}, c.WRONG_TYPE),
+        ({"display_name": None}, c.WRONG_TYPE),
+        (
+            {"account_created_at": datetime.now(UTC) + timedelta(days=30)},
+            c.BAD_TIMESTAMP,
+        ),
+        ({"account_created_at": datetime(2020, 1, 1)}, c.BAD_TIMESTAMP),  # naive
     ],
 )
 def test_an_invalid_account_is_quarantined_with_its_reason(changes, reason):
@@ -113,6 +123,17 @@ def test_an_invalid_account_is_quarantined_with_its_reason(changes, reason):
             {"target_external_id": "did:t", "occurred_at": datetime(2025, 1, 1)},
             c.BAD_TIMESTAMP,
         ),
+        (
+            {
+                "target_external_id": "did:t",
+                "occurred_at": datetime.now(UTC) + timedelta(days=30),
+            },
+            c.BAD_TIMESTAMP,
+        ),
+        ({"target_external_id": "  "}, c.MISSING_ID),  # blank, and no post
+        ({"target_external_id": "did:t", "actor_external_id": "a\x00"}, c.NUL_BYTE),
+        ({"target_external_id": "did:t", "post_external_id": 5}, c.WRONG_TYPE),
+        ({"target_external_id": "d" * 201}, c.TOO_LONG),
     ],
 )
 def test_an_invalid_interaction_is_quarantined_with_its_reason(changes, reason):
@@ -339,6 +360,73 @@ def test_interaction_targets_resolve_from_the_post_author():
 
 
 @pytest.mark.django_db
+def test_edges_about_new_posts_are_written_once_with_the_target_they_name():
+    """Edges about posts the batch creates skip the stage (a plain COPY); the same
+    like spelt twice (with and without its target) must still land once, and an
+    edge naming its own target keeps it rather than the post's author."""
+    post = PostRecordFactory.build(
+        external_id="at://p/new", author_external_id="did:plc:doc"
+    )
+    on_post = {"post_external_id": "at://p/new", "actor_external_id": "did:plc:fan"}
+    like = InteractionRecordFactory.build(kind="like", **on_post)
+    like_with_target = InteractionRecordFactory.build(
+        kind="like", target_external_id="did:plc:doc", **on_post
+    )
+    mention = InteractionRecordFactory.build(
+        kind="mention",
+        actor_external_id="did:plc:doc",
+        target_external_id="did:plc:peer",
+        post_external_id="at://p/new",
+    )
+    result = _upsert(_page([post], interactions=[like, like_with_target, mention]))
+    assert result.interactions_created == 2
+    edges = {
+        (kind, actor, target, post)
+        for kind, actor, target, post in Interaction.objects.values_list(
+            "kind",
+            "actor__external_id",
+            "target__external_id",
+            "post__external_id",
+        )
+    }
+    assert edges == {
+        ("like", "did:plc:fan", "did:plc:doc", "at://p/new"),
+        ("mention", "did:plc:doc", "did:plc:peer", "at://p/new"),
+    }
+    before = _xmins(Interaction)
+    replay = _upsert(_page([post], interactions=[like, like_with_target, mention]))
+    assert replay.interactions_created == 0 and _xmins(Interaction) == before
+
+
+@pytest.mark.django_db
+def test_edges_about_new_posts_copy_straight_into_the_table(monkeypatch):
+    """On a first load the likes of new posts never touch the stage or the upsert."""
+    from listening.ingest import upsert
+
+    def no_upsert(*args, **kwargs):
+        raise AssertionError("the stage and upsert were used")
+
+    monkeypatch.setattr(upsert, "_interactions_write", no_upsert)
+    likes = [
+        InteractionRecordFactory.build(
+            kind="like",
+            actor_external_id=f"did:plc:fan{i}",
+            post_external_id=f"at://did:plc:author0/post/{i % 3}",
+            occurred_at=datetime(2025, 5, 2, 10, i, tzinfo=UTC),
+        )
+        for i in range(6)
+    ]
+    result = _upsert(_page(_posts(3), interactions=likes))
+    assert result.interactions_created == 6
+    assert (
+        Interaction.objects.filter(
+            target__external_id="did:plc:author0", occurred_at__isnull=False
+        ).count()
+        == 6
+    )
+
+
+@pytest.mark.django_db
 def test_an_interaction_gains_its_time_once_and_is_otherwise_unchanged():
     target = {"target_external_id": "did:t", "actor_external_id": "did:a"}
     _upsert(_page(interactions=[InteractionRecordFactory.build(**target)]))
@@ -526,6 +614,27 @@ def test_posts_another_run_inserted_first_fall_back_to_the_upsert(monkeypatch):
     result = _upsert(_page(changed))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
     assert Post.objects.count() == 3
+
+
+def test_sharded_parsers_are_killed_when_the_consumer_stops(tmp_path):
+    import os
+
+    from listening.ingest.parallel import sharded_batches
+
+    def endless(index, count):
+        chunk = index
+        while True:
+            yield chunk, (os.getpid(), chunk)
+            yield chunk, "chunk-end"
+            chunk += count
+
+    items = sharded_batches(endless, 2)
+    pids = {next(items)[0], next(items)[0]}
+    assert len(pids) == 2 and os.getpid() not in pids
+    items.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_sharded_parsers_give_the_same_batches_in_file_order(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from influencers.models import SocialAccount
@@ -166,3 +167,18 @@ def test_the_fingerprint_follows_every_committed_write_and_the_parameters(world)
     assert len(seen) == 5
     assert fingerprint(params=_params(follower_min=10)) not in seen
     assert fingerprint(lexicon=("afib", "doac")) not in seen
+
+
+@pytest.mark.django_db
+def test_tables_past_the_aggregate_limit_load_the_same_frames_by_copy(
+    world, monkeypatch
+):
+    params = _params()
+    aggregated = scoring_inputs_load(params=params, lexicon=["afib"], hashtags=[])
+    monkeypatch.setattr("vetting.inputs.AGGREGATE_MAX_ROWS", -2)  # every table
+    copied = scoring_inputs_load(params=params, lexicon=["afib"], hashtags=[])
+    assert copied.input_hash == aggregated.input_hash
+    for name in ("accounts", "edges", "posts", "follows", "snapshots"):
+        pd.testing.assert_frame_equal(
+            getattr(copied.inputs, name), getattr(aggregated.inputs, name)
+        )
