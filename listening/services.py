@@ -49,6 +49,7 @@ from listening.ingest import (
     Batch,
     BatchCounts,
     PageItem,
+    RunState,
     batch_upsert,
     fetched_pages,
     iter_batches,
@@ -430,6 +431,7 @@ def ingest_run_execute(*, run_id: int, worker: str) -> IngestRun:
             max_seconds=MAX_BATCH_SECONDS,
         )
 
+    state = RunState()  # hints from batch to batch (speed only, never content)
     try:
         with _heap_frozen():
             for batch, cursor in _run_batches(run, batches):
@@ -437,7 +439,11 @@ def ingest_run_execute(*, run_id: int, worker: str) -> IngestRun:
                     _run_lock(run_id=run_id, worker=worker)
                     now = timezone.now()
                     counts = batch_upsert(
-                        batch, now=now, run_id=run_id, source_id=run.source_id
+                        batch,
+                        now=now,
+                        run_id=run_id,
+                        source_id=run.source_id,
+                        state=state,
                     )
                     _run_progress_save(
                         run_id=run_id, cursor=cursor, counts=counts, now=now

@@ -19,7 +19,7 @@ from listening.ingest.pipeline import (
     prefetch,
     recording_pages,
 )
-from listening.ingest.upsert import BatchCounts, batch_upsert
+from listening.ingest.upsert import BatchCounts, RunState, batch_upsert
 from listening.ingest.validation import (
     validate_account,
     validate_interaction,
@@ -30,6 +30,7 @@ __all__ = [
     "Batch",
     "BatchCounts",
     "PageItem",
+    "RunState",
     "batch_upsert",
     "fetched_pages",
     "iter_batches",

@@ -616,6 +616,44 @@ def test_posts_another_run_inserted_first_fall_back_to_the_upsert(monkeypatch):
     assert Post.objects.count() == 3
 
 
+@pytest.mark.django_db
+def test_a_run_copies_new_posts_unprobed_and_probes_once_one_exists():
+    """After a batch of new posts the next is COPYed without the probe; when one of
+    its posts exists the COPY is undone (no row version left behind) and the batch
+    is probed and upserted as usual, and so are the batches after it."""
+    from listening.ingest import RunState
+    from listening.ingest.upsert import TIMINGS
+
+    def upsert_with(state, page):
+        TIMINGS.clear()
+        batch = Batch()
+        batch.add_page(page)
+        with transaction.atomic():
+            counts = batch_upsert(batch, now=timezone.now(), state=state)
+        return counts, "post_probe" in TIMINGS
+
+    like = InteractionRecordFactory.build(
+        kind="like",
+        actor_external_id="did:plc:fan",
+        post_external_id="at://did:plc:author0/post/1",
+    )
+    state = RunState()
+    first, probed = upsert_with(state, _page(_posts(3), interactions=[like]))
+    assert (first.created, first.unchanged, first.interactions_created) == (3, 0, 1)
+    assert state.posts_new and not probed
+    before = {model: _xmins(model) for model in (Post, MetricSnapshot, Interaction)}
+
+    mixed, probed = upsert_with(state, _page(_posts(5), interactions=[like]))
+    assert (mixed.created, mixed.updated, mixed.unchanged) == (2, 0, 3)
+    assert mixed.interactions_created == 0 and probed and not state.posts_new
+    assert Post.objects.count() == 5 and MetricSnapshot.objects.count() == 5
+    for model, xmins in before.items():
+        assert {k: v for k, v in _xmins(model).items() if k in xmins} == xmins
+
+    replay, probed = upsert_with(state, _page(_posts(5)))
+    assert (replay.created, replay.unchanged) == (0, 5) and probed
+
+
 def test_sharded_parsers_are_killed_when_the_consumer_stops(tmp_path):
     import os
 
