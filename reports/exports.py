@@ -451,6 +451,18 @@ def export_source(export: Export, *, chunk_rows: int = CHUNK_ROWS) -> ExportSour
 # --- writers -------------------------------------------------------------------------
 
 
+def _row_cells(
+    source: ExportSource, *, progress: Callable[[int], None], every: int
+) -> Iterator[tuple[int, list[Any]]]:
+    """(rows so far, the row's cells in column order) for every row of ``source``;
+    calls ``progress(rows)`` every ``every`` rows."""
+    keys = [c.key for c in source.columns]
+    for written, row in enumerate(source.rows(), start=1):
+        yield written, [cell_value(row.get(key)) for key in keys]
+        if written % every == 0:
+            progress(written)
+
+
 def write_csv(
     path: Path,
     source: ExportSource,
@@ -461,18 +473,12 @@ def write_csv(
     """Write the rows as CSV (UTF-8 with a byte-order mark, so that spreadsheet
     programs read the accents); ``progress(rows)`` every ``every`` rows. Returns
     the number of rows written."""
-    keys = [c.key for c in source.columns]
     written = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.header for c in source.columns])
-        for row in source.rows():
-            writer.writerow(
-                ["" if (v := cell_value(row.get(key))) is None else v for key in keys]
-            )
-            written += 1
-            if written % every == 0:
-                progress(written)
+        for written, cells in _row_cells(source, progress=progress, every=every):
+            writer.writerow(["" if v is None else v for v in cells])
     return written
 
 
@@ -488,17 +494,13 @@ def write_xlsx(
     column means. Returns the number of rows written."""
     from openpyxl import Workbook
 
-    keys = [c.key for c in source.columns]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(source.sheet_title)
     sheet.freeze_panes = "A2"
     sheet.append([c.header for c in source.columns])
     written = 0
-    for row in source.rows():
-        sheet.append([cell_value(row.get(key)) for key in keys])
-        written += 1
-        if written % every == 0:
-            progress(written)
+    for written, cells in _row_cells(source, progress=progress, every=every):
+        sheet.append(cells)
     about = workbook.create_sheet("About")
     for label, value in source.about:
         about.append([cell_text(label), cell_text(str(value))])
