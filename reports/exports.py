@@ -451,16 +451,23 @@ def export_source(export: Export, *, chunk_rows: int = CHUNK_ROWS) -> ExportSour
 # --- writers -------------------------------------------------------------------------
 
 
-def _row_cells(
-    source: ExportSource, *, progress: Callable[[int], None], every: int
-) -> Iterator[tuple[int, list[Any]]]:
-    """(rows so far, the row's cells in column order) for every row of ``source``;
-    calls ``progress(rows)`` every ``every`` rows."""
-    keys = [c.key for c in source.columns]
-    for written, row in enumerate(source.rows(), start=1):
-        yield written, [cell_value(row.get(key)) for key in keys]
-        if written % every == 0:
-            progress(written)
+class _RowCells:
+    """The rows of ``source`` as lists of cells in column order; counts them in
+    ``written`` and calls ``progress(written)`` every ``every`` rows."""
+
+    def __init__(
+        self, source: ExportSource, *, progress: Callable[[int], None], every: int
+    ) -> None:
+        self.source, self.progress, self.every = source, progress, every
+        self.written = 0
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        keys = [c.key for c in self.source.columns]
+        for row in self.source.rows():
+            yield [cell_value(row.get(key)) for key in keys]
+            self.written += 1
+            if self.written % self.every == 0:
+                self.progress(self.written)
 
 
 def write_csv(
@@ -473,13 +480,13 @@ def write_csv(
     """Write the rows as CSV (UTF-8 with a byte-order mark, so that spreadsheet
     programs read the accents); ``progress(rows)`` every ``every`` rows. Returns
     the number of rows written."""
-    written = 0
+    rows = _RowCells(source, progress=progress, every=every)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.header for c in source.columns])
-        for written, cells in _row_cells(source, progress=progress, every=every):
+        for cells in rows:
             writer.writerow(["" if v is None else v for v in cells])
-    return written
+    return rows.written
 
 
 def write_xlsx(
@@ -498,8 +505,8 @@ def write_xlsx(
     sheet = workbook.create_sheet(source.sheet_title)
     sheet.freeze_panes = "A2"
     sheet.append([c.header for c in source.columns])
-    written = 0
-    for written, cells in _row_cells(source, progress=progress, every=every):
+    rows = _RowCells(source, progress=progress, every=every)
+    for cells in rows:
         sheet.append(cells)
     about = workbook.create_sheet("About")
     for label, value in source.about:
@@ -509,7 +516,7 @@ def write_xlsx(
     for column in source.columns:
         about.append([cell_text(column.header), cell_text(column.description)])
     workbook.save(path)
-    return written
+    return rows.written
 
 
 WRITERS = {Export.Format.CSV: write_csv, Export.Format.XLSX: write_xlsx}
