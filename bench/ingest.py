@@ -21,7 +21,11 @@ Prints posts/s, the ratios (b)/(a) and (c)/(a), the CPU seconds of this process,
 the forked parsers and of the PostgreSQL backend, and the peak RSS of this process and
 of the largest parser.
 Targets on the project's 2-core machine: (b) >= 0.6x (a) and >= 20,000 posts/s;
-(c) >= 0.8x (a); peak RSS < 500 MB for 1M posts. It TRUNCATEs the listening and
+(c) >= 0.8x (a); peak RSS < 500 MB for 1M posts. ``--ceiling`` also times (a) with
+the posts' and interactions' foreign keys dropped (d), then their secondary indexes
+too (e), then ``raw`` as text instead of jsonb (f), each in a rolled-back
+transaction: what plain COPY costs in each, so how fast any ingest into these
+tables can be on the machine it runs on. It TRUNCATEs the listening and
 social-account tables of the database it is given: use a benchmark database.
 """
 
@@ -269,6 +273,58 @@ def copy_in(files: dict[str, Path]) -> int:
     return rows
 
 
+def copy_in_without(files: dict[str, Path], ddl: list[str]) -> tuple[float, dict]:
+    """(a) again in a transaction that first runs ``ddl`` (drops constraints,
+    indexes or the jsonb type) and is rolled back: where plain COPY's time goes.
+    Returns the seconds and the seconds per table."""
+    from django.db import connection
+
+    truncate_and_checkpoint()
+    per = {}
+    started = time.perf_counter()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        for statement in ddl:
+            cursor.execute(statement)
+        for table in BASELINE_TABLES:
+            t = time.perf_counter()
+            with (
+                files[table].open("rb") as src,
+                cursor.copy(f"COPY {table} FROM STDIN") as copy,
+            ):
+                while chunk := src.read(1 << 20):
+                    copy.write(chunk)
+            per[table] = time.perf_counter() - t
+        seconds = time.perf_counter() - started  # nothing is left to check at commit
+        cursor.execute("ROLLBACK")
+    return seconds, per
+
+
+def ceiling_variants() -> list[tuple[str, list[str]]]:
+    """The DDL of each ``--ceiling`` variant of the posts and interactions tables."""
+    from django.db import connection
+
+    tables = "('listening_post', 'listening_interaction')"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            f"WHERE contype = 'f' AND conrelid::regclass::text IN {tables}"
+        )
+        no_fk = [f'ALTER TABLE {t} DROP CONSTRAINT "{c}"' for t, c in cursor.fetchall()]
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            f"WHERE indrelid::regclass::text IN {tables} "
+            "AND NOT indisprimary AND NOT indisunique"
+        )
+        no_index = [f'DROP INDEX "{name}"' for (name,) in cursor.fetchall()]
+    as_text = ["ALTER TABLE listening_post ALTER COLUMN raw TYPE text"]
+    return [
+        ("(d) COPY, no foreign keys", no_fk),
+        ("(e) COPY, no foreign keys, no secondary indexes", no_fk + no_index),
+        ("(f) COPY, as (e) with raw as text", no_fk + no_index + as_text),
+    ]
+
+
 def ingest(path: Path, name: str) -> tuple[float, object]:
     from listening import services
     from listening.models import Source
@@ -294,6 +350,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recording", type=Path, help="reuse this recording file")
     parser.add_argument("--keep", action="store_true", help="keep the recording")
     parser.add_argument("--profile", type=Path, help="cProfile (b) into this file")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also time (a) without foreign keys, secondary indexes and jsonb",
+    )
     args = parser.parse_args(argv)
 
     import django
@@ -409,6 +470,17 @@ def main(argv: list[str] | None = None) -> None:
         f"| (c) identical replay | {c_seconds:.2f} | {rate(c_seconds):,.0f} | "
         f"{a_seconds / c_seconds:.2f} |"
     )
+    if args.ceiling:
+        for label, ddl in ceiling_variants():
+            cpu = cpu_seconds()
+            seconds, per = copy_in_without(files, ddl)
+            tables = ", ".join(
+                f"{t.split('_', 1)[1]} {v:.2f}s" for t, v in per.items() if v >= 0.05
+            )
+            print(
+                f"| {label} | {seconds:.2f} | {rate(seconds):,.0f} | "
+                f"{a_seconds / seconds:.2f} |   ({tables}; {cpu_since(cpu)})"
+            )
     print(f"peak RSS: {rss_mb()}")
     print(f"end: {load_average()}")
     truncate_and_checkpoint()

@@ -14,6 +14,7 @@ import gc
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,7 @@ from listening.ingest import (
     prefetch,
     recording_pages,
 )
+from listening.ingest.upsert import TIMINGS
 from listening.models import IngestRun, QuarantinedRecord, Source
 from listening.records import InteractionRecord, ParsedPage
 from listening.tasks import ingest_run_execute as ingest_run_execute_task
@@ -448,6 +450,8 @@ def ingest_run_execute(*, run_id: int, worker: str) -> IngestRun:
                     _run_progress_save(
                         run_id=run_id, cursor=cursor, counts=counts, now=now
                     )
+                    committing = time.perf_counter()
+                TIMINGS["commit"] += time.perf_counter() - committing  # FK checks
     except ClaimLost:
         logger.warning("run %s was taken over; worker %s stops", run_id, worker)
     except TRANSIENT_ERRORS as exc:

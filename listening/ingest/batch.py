@@ -13,6 +13,7 @@ changes nothing. Pure code: no I/O, no ORM.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,17 @@ def copy_escape(value: str) -> str:
         .replace("\n", "\\n")
         .replace("\r", "\\r")
     )
+
+
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def copy_unescape(value: str) -> str:
+    """The string ``copy_escape`` made ``value`` from."""
+    if "\\" not in value:
+        return value
+    return _ESCAPED.sub(lambda m: _UNESCAPES.get(m[1], m[1]), value)
 
 
 def _copy_fields(values: tuple[str, ...]) -> str:

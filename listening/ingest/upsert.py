@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from hashlib import sha256
 from typing import Any
@@ -38,6 +38,7 @@ from listening.ingest.batch import (
     POST_STAGE_COLUMNS,
     Batch,
     copy_escape,
+    copy_unescape,
 )
 from listening.records import QuarantineItem
 
@@ -586,6 +587,15 @@ class RunState:
     """
 
     posts_new: bool = True
+    # account ids found by earlier batches, by (platform, external id): ids never
+    # change, so a later batch looks up only the accounts it is the first to need.
+    # Bounded (cleared when full). Were an account deleted during the run, the
+    # foreign-key check at commit would fail the batch and the retried run starts
+    # with an empty map: nothing wrong is ever written.
+    account_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+ACCOUNT_IDS_KEPT = 200_000
 
 
 def quarantine_payload(raw: Any) -> str:
@@ -711,7 +721,12 @@ def batch_upsert(
             counts.accounts_created, counts.accounts_updated = created, updated
             counts.snapshots += snaps
         new_posts: dict[tuple[str, str], tuple[int, int]] = {}
-        ids = _AccountIds(cur)
+        known = None
+        if state is not None:
+            if len(state.account_ids) > ACCOUNT_IDS_KEPT:
+                state.account_ids.clear()
+            known = state.account_ids
+        ids = _AccountIds(cur, batch, known)
         if batch.posts:
             t = _posts_write(
                 cur,
@@ -770,18 +785,28 @@ def batch_upsert(
 
 
 class _AccountIds:
-    """Account ids by (platform, COPY-escaped external id), looked up in bulk for
-    one batch: one index probe per distinct account, not one per row."""
+    """Account ids by (platform, external id), looked up in bulk for one batch: one
+    index probe per distinct account, not one per row. ``edges`` is the set of
+    (platform, actor or target id) of the batch's edges about a post, gathered once."""
 
-    def __init__(self, cur: Any) -> None:
+    def __init__(
+        self, cur: Any, batch: Batch, known: dict[tuple[str, str], int] | None = None
+    ) -> None:
         self.cur = cur
-        self.ids: dict[tuple[str, str], int] = {}
+        self.ids: dict[tuple[str, str], int] = {} if known is None else known
         self.asked: set[tuple[str, str]] = set()
+        self.edges: set[tuple[str, str]] = set()
+        for platform, _, actor, target, post in batch.interactions:
+            if post:
+                self.edges.add((platform, actor))
+                if target:
+                    self.edges.add((platform, target))
 
     def fetch(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Look up the ``keys`` not asked for yet; return every id known."""
-        missing = keys - self.asked
+        missing = keys - self.asked - self.ids.keys()
         if missing:
+            t = time.perf_counter()
             cur = self.cur
             if self.asked:
                 cur.execute("DELETE FROM pp_stage_accountkey_v1")
@@ -790,26 +815,15 @@ class _AccountIds:
                 cur,
                 "pp_stage_accountkey_v1",
                 ("platform", "external_id"),
-                [f"{platform}\t{external_id}\n" for platform, external_id in missing],
+                [f"{platform}\t{copy_escape(key)}\n" for platform, key in missing],
             )
             cur.execute(ACCOUNT_IDS)
             self.ids.update(
-                ((platform, copy_escape(external_id)), pk)
+                ((platform, external_id), pk)
                 for platform, external_id, pk in cur.fetchall()
             )
+            _tick("account_ids", t)
         return self.ids
-
-
-def _edge_accounts(batch: Batch, posts: Any) -> set[tuple[str, str]]:
-    """(platform, escaped id) of the actors and targets of the edges about
-    ``posts`` (keys (platform, external id))."""
-    wanted: set[tuple[str, str]] = set()
-    for platform, _, actor, target, post in batch.interactions:
-        if post and (platform, post) in posts:
-            wanted.add((platform, copy_escape(actor)))
-            if target:
-                wanted.add((platform, copy_escape(target)))
-    return wanted
 
 
 def _interactions_copy_new(
@@ -836,18 +850,16 @@ def _interactions_copy_new(
             direct.append((key, line, *post))
     if not direct:
         return 0, staged
-    known = ids.fetch(_edge_accounts(batch, new_posts))
+    known = ids.fetch(ids.edges)
     stamp = now.isoformat()
     head = f"{stamp}\t{stamp}\t"
     lines = []
     for (platform, kind, actor, target, _), line, post_id, author_id in direct:
-        actor_id = known.get((platform, copy_escape(actor)))
+        actor_id = known.get((platform, actor))
         if actor_id is None:  # never staged as an account: let the upsert decide
             staged.append(line)
             continue
-        target_id = (
-            known.get((platform, copy_escape(target))) if target else None
-        ) or author_id
+        target_id = (known.get((platform, target)) if target else None) or author_id
         # the COPY text of occurred_at (and the newline) ends the staged line
         occurred = line[line.rindex("\t") :]
         lines.append(
@@ -974,19 +986,23 @@ def _posts_insert_optimistic(
     written) if one exists already or an author is unknown. The authors, actors and
     targets are looked up together (the edges of these posts need them next)."""
     posts = batch.posts
-    wanted = {(platform, row.author) for (platform, _), row in posts.items()}
-    known = ids.fetch(wanted | _edge_accounts(batch, posts))
+    authors = {row.author: copy_unescape(row.author) for row in posts.values()}
+    wanted = {(platform, authors[row.author]) for (platform, _), row in posts.items()}
+    known = ids.fetch(wanted | ids.edges)
     new = []
     for (platform, external_id), row in posts.items():
-        author_id = known.get((platform, row.author))
+        author_id = known.get((platform, authors[row.author]))
         if author_id is None:
             return False
         new.append((platform, external_id, author_id))
+    t = time.perf_counter()
     try:
         with transaction.atomic():  # a savepoint: see the docstring
             post_ids = _posts_insert(cur, batch, new, now=now, run_id=run_id)
+            t = time.perf_counter()
     except (IntegrityError, psycopg.IntegrityError):
         return False
+    _tick("post_savepoint_release", t)
     for post_id, (platform, external_id, author_id) in zip(post_ids, new, strict=True):
         new_posts[(platform, external_id)] = (post_id, author_id)
     return True
@@ -1002,8 +1018,10 @@ def _posts_insert(
 ) -> list[int]:
     """COPY posts known to be new, with ids from the table's sequence, and their
     first metric snapshots; return the ids (in the order of ``new``)."""
+    t = time.perf_counter()
     cur.execute(POST_NEW_IDS, {"n": len(new)})
     ids = [row[0] for row in cur.fetchall()]
+    t = _tick("post_ids", t)
     stamp = now.isoformat()
     run = NULL if run_id is None else str(run_id)
     tail = f"\t{stamp}\t{stamp}\t{stamp}\t{stamp}\t{run}\n"
@@ -1020,6 +1038,7 @@ def _posts_insert(
             )
         ),
     )
+    t = _tick("post_copy", t)
     _copy(
         cur,
         "listening_metricsnapshot",
@@ -1029,6 +1048,7 @@ def _posts_insert(
             for post_id, row in zip(ids, rows, strict=True)
         ),
     )
+    _tick("snapshot_copy", t)
     return ids
 
 

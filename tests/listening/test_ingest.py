@@ -9,6 +9,8 @@ import orjson
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from influencers.models import SocialAccount
 from listening import constants as c
@@ -762,3 +764,77 @@ def test_every_observation_of_an_accounts_counters_becomes_a_snapshot():
     assert (
         SocialAccount.objects.get(external_id="did:plc:grower").followers_count == 1720
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_copy_unescape_gives_back_what_copy_escape_was_given(value):
+    from listening.ingest.batch import copy_escape, copy_unescape
+
+    assert copy_unescape(copy_escape(value)) == value
+
+
+@pytest.mark.django_db
+def test_an_author_id_with_copy_escapes_links_its_posts_and_edges():
+    """Account ids are looked up by the raw external id: one with a backslash and a
+    tab (COPY-escaped in the stage lines) still finds its posts and their likes."""
+    from listening.ingest import RunState
+
+    author = "odd\\id\twith escapes"
+    post = PostRecordFactory.build(
+        author_external_id=author, external_id="odd-post-1", platform="bluesky"
+    )
+    like = InteractionRecordFactory.build(
+        kind="like",
+        actor_external_id="fan\\1",
+        target_external_id=author,
+        post_external_id="odd-post-1",
+    )
+    batch = Batch()
+    batch.add_page(ParsedPage(posts=[post], interactions=[like]))
+    with transaction.atomic():
+        counts = batch_upsert(batch, now=timezone.now(), state=RunState())
+    assert (counts.created, counts.interactions_created) == (1, 1)
+    saved = Post.objects.get(external_id="odd-post-1")
+    assert saved.author.external_id == author
+    edge = Interaction.objects.get()
+    assert (edge.actor.external_id, edge.target_id, edge.post_id) == (
+        "fan\\1",
+        saved.author_id,
+        saved.pk,
+    )
+
+
+@pytest.mark.django_db
+def test_a_run_looks_up_each_account_id_once_across_its_batches():
+    """The second batch of a run needs the same likers as the first: their ids come
+    from the run's map, so the lookup is not run again, and the edges still land."""
+    from listening.ingest import RunState
+    from listening.ingest.upsert import TIMINGS
+
+    def likes(post, fans):
+        return [
+            InteractionRecordFactory.build(
+                kind="like", actor_external_id=fan, post_external_id=post
+            )
+            for fan in fans
+        ]
+
+    fans = ["did:plc:fan1", "did:plc:fan2"]
+    first_posts = _posts(2)
+    later_posts = [
+        PostRecordFactory.build(external_id=f"at://did:plc:author0/post/later{i}")
+        for i in range(2)
+    ]
+    state = RunState()
+    for posts, expect_lookup in ((first_posts, True), (later_posts, False)):
+        TIMINGS.clear()
+        edges = [edge for post in posts for edge in likes(post.external_id, fans)]
+        batch = Batch()
+        batch.add_page(ParsedPage(posts=posts, interactions=edges))
+        with transaction.atomic():
+            counts = batch_upsert(batch, now=timezone.now(), state=state)
+        assert counts.interactions_created == 4
+        assert ("account_ids" in TIMINGS) is expect_lookup
+    assert set(state.account_ids) >= {("bluesky", fan) for fan in fans}
+    assert Interaction.objects.count() == 8
