@@ -7,7 +7,8 @@ Steps, all in one process and one run (the machine is shared and noisy, so the
 figures that matter are the ratios to the baseline measured alongside):
 
 1. generate a recording: ``app.bsky.feed.getAuthorFeed`` envelopes (``--per-page``
-   posts each) and ``app.bsky.feed.getLikes`` envelopes (``--likers`` likes on every
+   posts each, all by the page's author, as a real author feed) and
+   ``app.bsky.feed.getLikes`` envelopes (``--likers`` likes on every
    ``--likes-every``-th post), written as JSONL in bounded memory;
 2. (b) first load: TRUNCATE, then ``listening.services.ingest_run_execute`` on the
    recording: parse (orjson + the Bluesky connector) -> validate -> batch upsert;
@@ -189,7 +190,8 @@ def generate(
             feed = []
             liked = []
             for _ in range(min(per_page, posts - n)):
-                post = _post(n, _author(n % authors))
+                # an author feed: every post of a page is by the page's author
+                post = _post(n, _author(page % authors))
                 feed.append({"post": post})
                 if likes_every and n % likes_every == 0:
                     liked.append(post["uri"])
