@@ -58,10 +58,6 @@ def _datetime(value):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _float(value):
-    return float(value) if value is not None else None
-
-
 class _ClinicianName:
     """The fields ``Clinician.display_name`` reads, without a model instance."""
 
@@ -463,7 +459,8 @@ class InfluencerScoreSerializer(serializers.ModelSerializer):
             "as_of": _datetime(row["as_of"]),
             "scoring_version": row["scoring_version"],
             "followers": row["followers"],
-            **{column: _float(row[column]) for column in SCORE_COLUMNS},
+            # FloatFields: psycopg reads double precision as float (or None)
+            **{column: row[column] for column in SCORE_COLUMNS},
             "rank": row["rank"],
             "specialty_rank": row["specialty_rank"],
             "gates_passed": row["gates_passed"],
@@ -473,7 +470,8 @@ class InfluencerScoreSerializer(serializers.ModelSerializer):
             "authenticity_flagged": row["authenticity_flagged"],
             "flags": flags if isinstance(flags, list) else [],
             "contributions": {
-                str(k): _float(v) for k, v in (row["contributions"] or {}).items()
+                str(k): (float(v) if v is not None else None)
+                for k, v in (row["contributions"] or {}).items()
             },
         }
 

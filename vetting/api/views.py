@@ -445,6 +445,24 @@ class InfluencerScoreViewSet(ScopedViewSet):
             raise Http404("No such scoring run.")
         return {run.program_id: run.pk}
 
+    def equality_filters(self, model: type) -> dict[str, Any] | None:
+        """``ScopedViewSet.equality_filters``, with a shortcut for the common
+        ``?specialty=<code>`` alone: a code scored in the runs listed is what the
+        FilterSet's ``CodeField`` accepts (stripped, then one of the codes), and
+        an equality on ``specialty_code``; building the FilterSet and its form to
+        say so cost 0.5 ms a request. A blank value, a code not scored (a 400) or
+        any other filter goes through the FilterSet as before."""
+        params = self.request.query_params
+        raw = params.get("specialty")
+        if raw is not None and self.runs:
+            asked = [n for n in self.filterset_class.base_filters if n in params]
+            value = raw.strip()
+            if asked == ["specialty"] and value:
+                codes = scored_specialty_codes(list(self.runs.values()))
+                if value in codes:
+                    return {"specialty_code": value}
+        return super().equality_filters(model)
+
     def prebuilt_rows(self) -> PrebuiltRows | None:
         # the runs are the user's (latest, or the one asked for and checked): the
         # paginator reads one (program, run) of them at a time, which is the scope
