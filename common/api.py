@@ -330,7 +330,7 @@ def prepared_cursor(connection: Any):
         if (
             cursor_class is not None
             and connection.vendor == "postgresql"
-            and getattr(settings, "API_PREPARED_STATEMENTS", True)
+            and settings.API_PREPARED_STATEMENTS
             and hasattr(raw, "prepare_threshold")
             and fast_timestamps(connection, None)
         ):

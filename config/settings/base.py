@@ -227,6 +227,10 @@ SCORING_DEBOUNCE_SECONDS = env_int("SCORING_DEBOUNCE_SECONDS", 30)
 SCORING_GRAPH_PARTS = env_int("SCORING_GRAPH_PARTS", 4)
 
 # --- REST framework -----------------------------------------------------------------
+# The API's per-request statements (token lookup, latest runs, list pages) are prepared
+# on the connection (common.api.prepared_cursor); turn off behind a transaction-mode
+# pooler that does not carry prepared statements (PgBouncer before 1.21).
+API_PREPARED_STATEMENTS = env_bool("API_PREPARED_STATEMENTS", True)
 REST_FRAMEWORK = {
     # token first: an unauthenticated request gets 401 with WWW-Authenticate: Token
     "DEFAULT_AUTHENTICATION_CLASSES": [

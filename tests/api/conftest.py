@@ -32,3 +32,13 @@ def as_analyst(world) -> APIClient:
 @pytest.fixture
 def as_outsider(world) -> APIClient:
     return session_client(world.outsider)
+
+
+@pytest.fixture
+def fresh_statements():
+    """The API's compiled statements (``common.api``) built anew for the test."""
+    from common import api
+
+    api._statements.clear()
+    yield
+    api._statements.clear()

@@ -23,16 +23,9 @@ from tests.api.world import session_client
 from vetting.api import selectors
 from vetting.api.views import FilterSetBackend
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_statements")]
 
 BASE = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_statements():
-    api._statements.clear()
-    yield
-    api._statements.clear()
 
 
 def _client(key: str) -> APIClient:

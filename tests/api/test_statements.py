@@ -14,16 +14,9 @@ from tests.api.world import add_candidates, session_client
 from vetting.api import selectors
 from vetting.models import InfluencerScore
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_statements")]
 
 BASE = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_statements():
-    api._statements.clear()
-    yield
-    api._statements.clear()
 
 
 def _counting(monkeypatch, name: str) -> list:
