@@ -59,16 +59,20 @@ def copy_arrays(
     for name, pg_type in columns:
         if len(rows) and (rows[f"{name}__len"] < 0).any():
             raise ValueError(f"column {name} has NULLs; COALESCE it in the query")
-        values = rows[name].astype(PG_TYPES[pg_type].replace(">", "="))
-        if pg_type == "bool":
-            values = values.astype(bool)
-        elif pg_type == "timestamptz":
-            finite = (values != np.iinfo(np.int64).min) & (
-                values != np.iinfo(np.int64).max
-            )
-            values = np.where(finite, values + _PG_EPOCH_US, NAT)
-        out[name] = values
+        out[name] = pg_values(rows[name], pg_type)
     return out
+
+
+def pg_values(values: np.ndarray, pg_type: str) -> np.ndarray:
+    """Big-endian PostgreSQL binary values of ``pg_type`` as native arrays: booleans
+    as ``bool``, ``timestamptz`` as Unix microseconds (``NAT`` for the infinities)."""
+    values = values.astype(values.dtype.newbyteorder("="))
+    if pg_type == "bool":
+        return values.astype(bool)
+    if pg_type == "timestamptz":
+        finite = (values != np.iinfo(np.int64).min) & (values != np.iinfo(np.int64).max)
+        return np.where(finite, values + _PG_EPOCH_US, NAT)
+    return values
 
 
 def us_to_datetime(values: np.ndarray):

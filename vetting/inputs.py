@@ -30,7 +30,7 @@ import pandas as pd
 import psycopg
 from django.db import connection
 
-from common.pgcopy import NAT, copy_arrays, us_to_datetime
+from common.pgcopy import NAT, copy_arrays, pg_values, us_to_datetime
 from compliance.rules.disclosure import sponsorship_status
 from vetting.scoring.frames import (
     INTERACTION_WEIGHTS,
@@ -242,7 +242,6 @@ _SEND = {
     "bool": ("boolsend", "u1"),
     "timestamptz": ("timestamptz_send", ">i8"),
 }
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
 # string_agg builds one bytea per column, limited to 1 GB: 8-byte values up to 134M
 # rows; past this many rows (the table's estimate) the load falls back to COPY
 AGGREGATE_MAX_ROWS = 100_000_000
@@ -280,18 +279,8 @@ def _aggregated_arrays(
     out: dict[str, np.ndarray] = {}
     for i, (name, _, pg_type) in enumerate(columns):
         value, row[i] = row[i], None  # each buffer freed once converted
-        dtype = _SEND[pg_type][1]
-        values = np.frombuffer(value or b"", dtype=dtype).astype(
-            dtype.replace(">", "=")
-        )
-        if pg_type == "bool":
-            values = values.astype(bool)
-        elif pg_type == "timestamptz":
-            finite = (values != np.iinfo(np.int64).min) & (
-                values != np.iinfo(np.int64).max
-            )
-            values = np.where(finite, values + _PG_EPOCH_US, NAT)
-        out[name] = values
+        values = np.frombuffer(value or b"", dtype=_SEND[pg_type][1])
+        out[name] = pg_values(values, pg_type)
     return out
 
 
